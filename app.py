@@ -1,0 +1,119 @@
+"""Start the Slack AI assistant: `python app.py` (settings from the environment and `.env`)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+
+import assistant.offline  # noqa: F401  (must run before litellm and agents are imported)
+
+from dotenv import load_dotenv
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+import listeners
+from assistant.logging_setup import configure_logging
+from assistant.model_check import ModelNotOffered, check_model_offered
+from assistant.services import Services
+from assistant.settings import Settings, SettingsError, load_settings
+from assistant.storage.feedback_store import FeedbackStore
+from assistant.storage.sqlite_database import SqliteDatabase
+from assistant.storage.thread_context_store import SqliteThreadContextStore
+from listeners._utils.agent_factory import create_assistant_agent
+
+logger = logging.getLogger("assistant")
+
+DATABASE_FILE = "assistant.sqlite3"
+EXIT_BAD_SETTINGS = 2
+EXIT_STARTUP_FAILED = 3
+
+
+class StartupError(Exception):
+    """Something outside the settings' syntax stops the bot from starting; one readable line."""
+
+
+def build_app(settings: Settings, services: Services) -> AsyncApp:
+    # SLACK_API_URL goes into the one client every Web API call uses, Socket Mode's
+    # apps.connections.open included (the handler reuses app.client).
+    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    app = AsyncApp(client=client, logger=logging.getLogger("slack_bolt"))
+    listeners.register(app, services)
+    return app
+
+
+async def open_services(settings: Settings, database: SqliteDatabase) -> Services:
+    await database.open()
+    thread_context_store = SqliteThreadContextStore(database)
+    feedback_store = FeedbackStore(database)
+    await thread_context_store.create_tables()
+    await feedback_store.create_tables()
+    agent = create_assistant_agent(
+        system_prompt=settings.system_prompt,
+        model=settings.assistant_model,
+        api_key=settings.litellm_api_key,
+        proxy_url=settings.litellm_proxy_url,
+        timeout_seconds=settings.timeout_seconds,
+    )
+    return Services(settings, agent, thread_context_store, feedback_store)
+
+
+async def _check_slack_token(client: AsyncWebClient, settings: Settings) -> None:
+    try:
+        identity = await client.auth_test()
+    except SlackApiError as exc:
+        raise StartupError(f"SLACK_BOT_TOKEN was refused by Slack at {settings.slack_api_url}: {exc.response.get('error')}") from None
+    except OSError as exc:
+        raise StartupError(f"Slack is not reachable at SLACK_API_URL={settings.slack_api_url}: {exc}") from None
+    logger.info("Connected to Slack as %s in team %s", identity.get("user"), identity.get("team"))
+
+
+async def serve(settings: Settings) -> None:
+    database = SqliteDatabase(settings.data_dir / DATABASE_FILE)
+    try:
+        services = await open_services(settings, database)
+        try:
+            await check_model_offered(settings, logger)
+        except ModelNotOffered as exc:
+            raise StartupError(str(exc)) from None
+        app = build_app(settings, services)
+        await _check_slack_token(app.client, settings)
+        handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+        try:
+            await handler.connect_async()
+        except SlackApiError as exc:
+            raise StartupError(f"SLACK_APP_TOKEN was refused by Slack: {exc.response.get('error')}") from None
+        logger.info("Socket Mode connected; the assistant is running (model %s)", settings.assistant_model)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+        logger.info("Shutting down")
+        await handler.close_async()
+    finally:
+        await database.close()
+
+
+def main() -> int:
+    load_dotenv(override=False)  # real environment variables win over .env
+    try:
+        settings = load_settings(os.environ)
+    except SettingsError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    configure_logging(settings.log_level, settings.secrets)
+    try:
+        asyncio.run(serve(settings))
+    except StartupError as exc:
+        print(f"Start-up failed: {exc}", file=sys.stderr)
+        return EXIT_STARTUP_FAILED
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Run the agent with streaming, retrying transient failures only before any text was shown.
+
+This is the one place that owns the model retry policy: litellm's client retries are switched
+off in the agent factory, so a retry here is the only re-send of a prompt. Once text has
+streamed to Slack a retry would show the user the same words twice, so failures after the first
+token are raised as they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import assistant.offline  # noqa: F401  (must run before agents is imported)
+
+from agents import Agent, RunConfig, Runner
+from openai.types.responses import ResponseTextDeltaEvent
+
+from assistant.errors import describe_failure, retry_after_seconds
+
+MAX_RETRIES = 2
+BACKOFF_BASE_SECONDS = 1.0
+BACKOFF_CAP_SECONDS = 8.0
+
+
+@dataclass(frozen=True)
+class RunStats:
+    input_tokens: int
+    output_tokens: int
+    attempts: int
+    first_token_seconds: float | None
+
+
+def backoff_delay(attempt: int, retry_after: float | None, rng: random.Random) -> float:
+    """Exponential backoff with jitter; a server's Retry-After wins when it is given."""
+    if retry_after is not None:
+        return min(retry_after, BACKOFF_CAP_SECONDS)
+    return min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt) * (0.5 + rng.random() / 2)
+
+
+async def stream_agent_answer(
+    agent: Agent,
+    agent_input: list[dict[str, str]],
+    on_text: Callable[[str], Awaitable[None]],
+    *,
+    timeout_seconds: float,
+    logger: logging.Logger,
+    rng: random.Random | None = None,
+) -> RunStats:
+    """Stream the agent's text deltas into `on_text`; the whole run, retries included, is
+    bounded by `timeout_seconds` and cancelled (upstream request included) when it expires."""
+    rng = rng or random.Random()
+    started = time.monotonic()
+    first_token: float | None = None
+    attempt = 0
+    async with asyncio.timeout(timeout_seconds):
+        while True:
+            result = Runner.run_streamed(agent, agent_input, run_config=RunConfig(tracing_disabled=True))
+            try:
+                async for event in result.stream_events():
+                    if event.type == "raw_response_event" and isinstance(event.data, ResponseTextDeltaEvent):
+                        if first_token is None:
+                            first_token = time.monotonic() - started
+                        await on_text(event.data.delta)
+                usage = result.context_wrapper.usage
+                return RunStats(usage.input_tokens, usage.output_tokens, attempt + 1, first_token)
+            except Exception as exc:
+                failure = describe_failure(exc)
+                if first_token is not None or not failure.retryable or attempt >= MAX_RETRIES:
+                    raise
+                delay = backoff_delay(attempt, retry_after_seconds(exc), rng)
+                logger.warning(
+                    "Model call failed (%s: %s); retry %d/%d in %.1fs",
+                    failure.kind.value,
+                    failure.detail,
+                    attempt + 1,
+                    MAX_RETRIES,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                attempt += 1
+            finally:
+                result.cancel()

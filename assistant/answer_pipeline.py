@@ -1,0 +1,167 @@
+"""The one answer pipeline every surface that asks a question goes through:
+
+status → thread history + channel context → agent run → stream to Slack → feedback buttons,
+follow-up prompts and a usage log line; or, on failure, one friendly notice, stream closed and
+status cleared. Listeners only translate Slack payloads into a `Question`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from assistant.agent_run import stream_agent_answer
+from assistant.answer_stream import AnswerStream
+from assistant.blocks import build_feedback_blocks
+from assistant.channel_context import load_channel_context
+from assistant.conversation import BotIdentity, ChannelContext, build_agent_input, build_history
+from assistant.errors import EmptyAnswerError, FailureKind, describe_failure
+from assistant.followups import build_followup_prompts
+from assistant.services import Services
+
+THINKING_STATUS = "is thinking…"
+LOADING_MESSAGES = ["Reading the thread…", "Asking the model…", "Writing the answer…"]
+MAX_TITLE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class Question:
+    """A user's message in an assistant thread, as the pipeline needs it."""
+
+    channel_id: str  # the assistant DM
+    thread_ts: str
+    message_ts: str
+    user_id: str
+    team_id: str | None
+    enterprise_id: str | None
+    text: str
+    context_channel_id: str | None = None  # the channel the user is viewing, if any
+
+
+def build_title(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= MAX_TITLE_CHARS else line[: MAX_TITLE_CHARS - 1].rstrip() + "…"
+
+
+async def _thread_messages(client: AsyncWebClient, question: Question) -> list[dict]:
+    response = await client.conversations_replies(
+        channel=question.channel_id, ts=question.thread_ts, include_all_metadata=True, limit=200
+    )
+    return list(response.get("messages", []))
+
+
+async def _context_for(client: AsyncWebClient, question: Question, logger: logging.Logger) -> ChannelContext | None:
+    if question.context_channel_id is None:
+        return None
+    return await load_channel_context(
+        client, channel_id=question.context_channel_id, user_id=question.user_id, logger=logger
+    )
+
+
+async def _best_effort(call: str, coro, logger: logging.Logger) -> None:
+    """Cosmetic calls (title, prompts, status) must not turn a good answer into a failure."""
+    try:
+        await coro
+    except SlackApiError as exc:
+        logger.warning("%s failed: %s", call, exc.response.get("error"))
+
+
+async def answer_question(
+    question: Question,
+    *,
+    client: AsyncWebClient,
+    services: Services,
+    bot: BotIdentity,
+    logger: logging.Logger,
+) -> None:
+    settings = services.settings
+    started = time.monotonic()
+    stream = AnswerStream(
+        client,
+        channel=question.channel_id,
+        thread_ts=question.thread_ts,
+        recipient_team_id=question.team_id or question.enterprise_id,
+        recipient_user_id=question.user_id,
+        logger=logger,
+    )
+    title_task: asyncio.Task[None] | None = None
+    try:
+        await client.assistant_threads_setStatus(
+            channel_id=question.channel_id,
+            thread_ts=question.thread_ts,
+            status=THINKING_STATUS,
+            loading_messages=LOADING_MESSAGES,
+        )
+        messages, context = await asyncio.gather(
+            _thread_messages(client, question), _context_for(client, question, logger)
+        )
+        history = build_history(messages, bot=bot, before_ts=question.message_ts)
+        if not any(turn["role"] == "user" for turn in history):
+            title_task = asyncio.create_task(
+                _best_effort(
+                    "assistant.threads.setTitle",
+                    client.assistant_threads_setTitle(
+                        channel_id=question.channel_id, thread_ts=question.thread_ts, title=build_title(question.text)
+                    ),
+                    logger,
+                )
+            )
+        stats = await stream_agent_answer(
+            services.agent,
+            build_agent_input(history, question.text, context),
+            stream.append,
+            timeout_seconds=settings.timeout_seconds,
+            logger=logger,
+        )
+        if not stream.text.strip():
+            raise EmptyAnswerError("the model finished without any text")
+        await stream.finish(blocks=build_feedback_blocks(settings.assistant_model))
+        await _best_effort(
+            "assistant.threads.setSuggestedPrompts",
+            client.assistant_threads_setSuggestedPrompts(
+                channel_id=question.channel_id,
+                thread_ts=question.thread_ts,
+                prompts=[p.as_slack() for p in build_followup_prompts(question.text)],
+            ),
+            logger,
+        )
+        logger.info(
+            "Answered thread=%s model=%s input_tokens=%d output_tokens=%d attempts=%d "
+            "first_token_ms=%s total_ms=%d chars=%d messages=%d context=%s",
+            question.thread_ts,
+            settings.assistant_model,
+            stats.input_tokens,
+            stats.output_tokens,
+            stats.attempts,
+            "-" if stats.first_token_seconds is None else round(stats.first_token_seconds * 1000),
+            round((time.monotonic() - started) * 1000),
+            len(stream.text),
+            len(stream.message_ts),
+            "yes" if context else "no",
+        )
+    except Exception as exc:
+        failure = describe_failure(exc)
+        logger.log(
+            failure.log_level,
+            "Answer failed thread=%s kind=%s after %dms: %s",
+            question.thread_ts,
+            failure.kind.value,
+            round((time.monotonic() - started) * 1000),
+            failure.detail,
+            exc_info=failure.kind is FailureKind.UNEXPECTED,
+        )
+        await stream.abort(failure.user_message)
+        # A failure that posted nothing would leave "is thinking…" up forever; clear it explicitly.
+        await _best_effort(
+            "assistant.threads.setStatus",
+            client.assistant_threads_setStatus(channel_id=question.channel_id, thread_ts=question.thread_ts, status=""),
+            logger,
+        )
+    finally:
+        if title_task is not None:
+            await title_task

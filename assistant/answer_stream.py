@@ -1,0 +1,192 @@
+"""Stream one answer into an assistant thread with Slack's chat streaming methods.
+
+Why not `client.chat_stream()`: it holds the first 256 characters before its first call, so the
+user stares at "is thinking…" while text already exists, and it flushes by size only. Here the
+first words go out with `chat.startStream` the moment they exist; later text is batched by time
+(`flush_interval`) so a reply costs a handful of `chat.appendStream` calls (Tier 4), each within
+Slack's 12,000-character `markdown_text` limit. A reply longer than one message continues in a
+new message in the same thread, cut at a paragraph, line or word boundary, and nothing is lost:
+the concatenation of everything sent always equals everything appended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from assistant.conversation import NOTICE_EVENT
+from assistant.text_split import split_text
+
+# Slack's per-call limit for markdown_text.
+MAX_CALL_CHARS = 12_000
+# One markdown message holds 12,000 characters; past that the answer continues in a new message.
+MAX_MESSAGE_CHARS = 12_000
+DEFAULT_FLUSH_INTERVAL = 1.0
+
+
+class AnswerStream:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        channel: str,
+        thread_ts: str,
+        recipient_team_id: str | None,
+        recipient_user_id: str | None,
+        logger: logging.Logger,
+        flush_interval: float = DEFAULT_FLUSH_INTERVAL,
+        max_message_chars: int = MAX_MESSAGE_CHARS,
+    ):
+        self._client = client
+        self._channel = channel
+        self._thread_ts = thread_ts
+        self._recipient_team_id = recipient_team_id
+        self._recipient_user_id = recipient_user_id
+        self._logger = logger
+        self._flush_interval = flush_interval
+        self._max_message_chars = max_message_chars
+
+        self.text = ""  # everything appended: what the model produced
+        self.message_ts: list[str] = []  # every message this answer started, in order
+        self._pending = ""  # appended but not yet sent
+        self._open_ts: str | None = None  # the message currently streaming
+        self._open_chars = 0
+        self._last_send = 0.0
+        self._lock = asyncio.Lock()
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_error: BaseException | None = None
+
+    @property
+    def started(self) -> bool:
+        return bool(self.message_ts)
+
+    async def append(self, text: str) -> None:
+        """Add model text; it reaches Slack at once if nothing has been shown yet, else batched."""
+        self._raise_timer_error()
+        if not text:
+            return
+        self.text += text
+        self._pending += text
+        due = self._last_send + self._flush_interval - time.monotonic()
+        if not self.started or due <= 0:
+            await self._flush()
+        elif self._timer is None:
+            self._timer = asyncio.create_task(self._flush_after(due))
+
+    async def finish(self, *, blocks: list[dict[str, Any]] | None = None) -> None:
+        """Send what is left and close the last message with `blocks` (the feedback buttons)."""
+        await self._cancel_timer()
+        self._raise_timer_error()
+        async with self._lock:
+            await self._send_pending(keep_last=True)
+            if self._open_ts is None:
+                raise ValueError("finish() needs an answer: nothing was appended")
+            await self._client.chat_stopStream(
+                channel=self._channel, ts=self._open_ts, markdown_text=self._pending or None, blocks=blocks
+            )
+            self._pending = ""
+            self._open_ts = None
+
+    async def abort(self, notice: str) -> None:
+        """End the answer with `notice`: append it to the open message, else post it in the thread.
+
+        Never raises: this runs on error paths, where a second failure must not hide the first.
+        """
+        await self._cancel_timer()
+        unsent, self._pending = self._pending, ""
+        if self._open_ts is not None:
+            try:
+                await self._client.chat_stopStream(
+                    channel=self._channel, ts=self._open_ts, markdown_text=f"{unsent}\n\n{notice}"
+                )
+                self._open_ts = None
+                return
+            except SlackApiError as exc:
+                self._logger.warning("Could not stop stream %s: %s", self._open_ts, exc.response.get("error"))
+                self._open_ts = None
+        text = f"{unsent}\n\n{notice}" if unsent else notice
+        try:
+            await self._client.chat_postMessage(
+                channel=self._channel,
+                thread_ts=self._thread_ts,
+                text=text,
+                metadata={"event_type": NOTICE_EVENT, "event_payload": {}},
+            )
+        except SlackApiError as exc:
+            self._logger.error("Could not post the failure notice in %s: %s", self._channel, exc.response.get("error"))
+
+    # -- internals ---------------------------------------------------------------------------
+
+    async def _flush_after(self, delay: float) -> None:
+        try:
+            await asyncio.sleep(delay)
+            self._timer = None
+            await self._flush()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # surfaced by the next append()/finish()
+            self._timer_error = exc
+
+    def _raise_timer_error(self) -> None:
+        if self._timer_error is not None:
+            error, self._timer_error = self._timer_error, None
+            raise error
+
+    async def _cancel_timer(self) -> None:
+        timer, self._timer = self._timer, None
+        if timer is not None and timer is not asyncio.current_task():
+            timer.cancel()
+            try:
+                await timer
+            except asyncio.CancelledError:
+                pass
+
+    async def _flush(self) -> None:
+        async with self._lock:
+            await self._send_pending(keep_last=False)
+
+    async def _send_pending(self, *, keep_last: bool) -> None:
+        """Send pending text, opening and closing messages as they fill.
+
+        With `keep_last`, the final piece that fits the open message stays pending so that
+        `finish` can send it together with `chat.stopStream`.
+        """
+        while self._pending:
+            if self._open_ts is not None and self._open_chars >= self._max_message_chars:
+                await self._close_open_message()
+                continue
+            room = self._max_message_chars - self._open_chars
+            limit = min(room, MAX_CALL_CHARS)
+            if keep_last and self._open_ts is not None and len(self._pending) <= limit:
+                return
+            piece, self._pending = split_text(self._pending, limit)
+            if self._open_ts is None:
+                await self._start(piece)
+            else:
+                await self._client.chat_appendStream(channel=self._channel, ts=self._open_ts, markdown_text=piece)
+                self._open_chars += len(piece)
+            if self._pending and limit == room:
+                # The rest does not fit this message: close it and continue in a new one.
+                await self._close_open_message()
+        self._last_send = time.monotonic()
+
+    async def _close_open_message(self) -> None:
+        await self._client.chat_stopStream(channel=self._channel, ts=self._open_ts)
+        self._open_ts, self._open_chars = None, 0
+
+    async def _start(self, text: str) -> None:
+        response = await self._client.chat_startStream(
+            channel=self._channel,
+            thread_ts=self._thread_ts,
+            recipient_team_id=self._recipient_team_id,
+            recipient_user_id=self._recipient_user_id,
+            markdown_text=text,
+        )
+        self._open_ts = str(response["ts"])
+        self._open_chars = len(text)
+        self.message_ts.append(self._open_ts)

@@ -1,0 +1,68 @@
+"""Read the channel an assistant thread is viewing, only when both the app and the user may.
+
+Never put content the user cannot see into the prompt: the channel is used only if the app can
+read it (`conversations.info` succeeds) and the asking user is a member. Any failure means
+"answer without context" (spec §6: missing context → warn, continue with the message only).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from assistant.conversation import ChannelContext, ChannelMessage
+
+MAX_CONTEXT_MESSAGES = 20
+# conversations.members pages hold up to 1,000 ids; bound the walk for very large channels and
+# treat "not found within the bound" as "not a member" (the safe answer).
+MAX_MEMBER_PAGES = 10
+_CONTENT_SUBTYPES = (None, "bot_message", "file_share", "thread_broadcast", "me_message")
+
+
+def select_context_messages(messages: list[dict[str, Any]]) -> tuple[ChannelMessage, ...]:
+    """Human-readable messages from `conversations.history` (newest first), oldest first."""
+    selected = [
+        ChannelMessage(user=m.get("user") or m.get("bot_id") or "unknown", text=m["text"], ts=m.get("ts", ""))
+        for m in messages
+        if (m.get("text") or "").strip() and m.get("subtype") in _CONTENT_SUBTYPES
+    ]
+    return tuple(reversed(selected))
+
+
+async def _user_is_member(client: AsyncWebClient, channel_id: str, user_id: str) -> bool:
+    cursor: str | None = None
+    for _ in range(MAX_MEMBER_PAGES):
+        response = await client.conversations_members(channel=channel_id, limit=1000, cursor=cursor)
+        if user_id in response.get("members", []):
+            return True
+        cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return False
+    return False
+
+
+async def load_channel_context(
+    client: AsyncWebClient, *, channel_id: str, user_id: str, logger: logging.Logger
+) -> ChannelContext | None:
+    try:
+        info = (await client.conversations_info(channel=channel_id))["channel"]
+        if info.get("is_im") or info.get("is_mpim"):
+            # Someone's DMs are not the bot's to read, even when the user views them.
+            return None
+        if not await _user_is_member(client, channel_id, user_id):
+            logger.warning("Not using context %s: user %s is not a member", channel_id, user_id)
+            return None
+        history = await client.conversations_history(channel=channel_id, limit=MAX_CONTEXT_MESSAGES)
+    except SlackApiError as exc:
+        logger.warning("Not using context %s: %s", channel_id, exc.response.get("error"))
+        return None
+    return ChannelContext(
+        channel_id=channel_id,
+        name=info.get("name") or channel_id,
+        topic=((info.get("topic") or {}).get("value") or "").strip(),
+        purpose=((info.get("purpose") or {}).get("value") or "").strip(),
+        messages=select_context_messages(history.get("messages", [])),
+    )

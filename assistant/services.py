@@ -1,0 +1,21 @@
+"""The long-lived objects every listener needs, built once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agents import Agent
+
+from assistant.settings import Settings
+from assistant.storage.feedback_store import FeedbackStore
+from assistant.storage.thread_context_store import SqliteThreadContextStore
+
+SERVICES_CONTEXT_KEY = "assistant_services"
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    agent: Agent
+    thread_context_store: SqliteThreadContextStore
+    feedback_store: FeedbackStore

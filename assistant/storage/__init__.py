@@ -1,0 +1,1 @@
+"""Embedded SQLite persistence under DATA_DIR: one file, one store per concern."""
