@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from assistant.settings import SuggestedPrompt
 
-_TOPIC_CHARS = 40
+_TOPIC_CHARS = 60
 
 
 def _topic(question: str) -> str:

@@ -1,0 +1,128 @@
+import asyncio
+import logging
+import random
+
+import litellm
+import pytest
+from agents import Agent, ModelSettings
+from agents.testing import ModelStep, ScriptedModel, assistant_message
+from agents.usage import Usage
+from openai.types.responses import ResponseTextDeltaEvent
+
+from assistant.agent_run import BACKOFF_CAP_SECONDS, MAX_RETRIES, backoff_delay, stream_agent_answer
+
+LOGGER = logging.getLogger("test")
+
+
+def _agent(model: ScriptedModel) -> Agent:
+    return Agent(name="t", instructions="be brief", model=model, model_settings=ModelSettings(include_usage=True))
+
+
+def _delta(text: str) -> ResponseTextDeltaEvent:
+    return ResponseTextDeltaEvent(
+        type="response.output_text.delta", item_id="m", output_index=0, content_index=0,
+        delta=text, sequence_number=0, logprobs=[],
+    )
+
+
+def _partial_then_fail(error: Exception):
+    async def events(_call):
+        yield _delta("Half an ans")
+        raise error
+
+    return ModelStep.stream(events)
+
+
+@pytest.fixture(autouse=True)
+def instant_backoff(monkeypatch):
+    # Backoff timing is covered by test_backoff_*; retries here should not sleep for real.
+    monkeypatch.setattr("assistant.agent_run.BACKOFF_BASE_SECONDS", 0.001)
+
+
+async def _collect(agent: Agent, *, timeout: float = 5.0):
+    pieces: list[str] = []
+
+    async def on_text(text: str) -> None:
+        pieces.append(text)
+
+    stats = await stream_agent_answer(
+        agent, [{"role": "user", "content": "hi"}], on_text, timeout_seconds=timeout, logger=LOGGER
+    )
+    return "".join(pieces), stats
+
+
+async def test_streams_text_and_reports_usage():
+    model = ScriptedModel([ModelStep(output=[assistant_message("Hello there")], usage=Usage(requests=1, input_tokens=12, output_tokens=3, total_tokens=15))])
+    text, stats = await _collect(_agent(model))
+    assert text == "Hello there"
+    assert (stats.input_tokens, stats.output_tokens, stats.attempts) == (12, 3, 1)
+    assert stats.first_token_seconds is not None
+    assert model.first_call.system_instructions == "be brief"
+
+
+async def test_transient_failures_before_the_first_token_are_retried():
+    model = ScriptedModel(
+        [
+            litellm.exceptions.RateLimitError("busy", "litellm_proxy", "m"),
+            litellm.exceptions.InternalServerError("down", "litellm_proxy", "m"),
+            ModelStep(output=[assistant_message("finally")]),
+        ]
+    )
+    text, stats = await _collect(_agent(model))
+    assert text == "finally" and stats.attempts == 3
+
+
+async def test_retries_are_bounded():
+    model = ScriptedModel([litellm.exceptions.RateLimitError("busy", "litellm_proxy", "m")] * (MAX_RETRIES + 2))
+    with pytest.raises(litellm.exceptions.RateLimitError):
+        await _collect(_agent(model))
+    assert len(model.calls) == MAX_RETRIES + 1
+
+
+async def test_permanent_failures_are_not_retried():
+    model = ScriptedModel([litellm.exceptions.AuthenticationError("bad key", "litellm_proxy", "m"), ModelStep(output=[assistant_message("never")])])
+    with pytest.raises(litellm.exceptions.AuthenticationError):
+        await _collect(_agent(model))
+    assert len(model.calls) == 1
+
+
+async def test_no_retry_once_text_has_been_shown():
+    model = ScriptedModel(
+        [_partial_then_fail(litellm.exceptions.InternalServerError("cut", "litellm_proxy", "m")), ModelStep(output=[assistant_message("again")])]
+    )
+    shown: list[str] = []
+
+    async def on_text(text: str) -> None:
+        shown.append(text)
+
+    with pytest.raises(litellm.exceptions.InternalServerError):
+        await stream_agent_answer(_agent(model), [{"role": "user", "content": "hi"}], on_text, timeout_seconds=5, logger=LOGGER)
+    assert shown == ["Half an ans"] and len(model.calls) == 1
+
+
+async def test_the_whole_run_is_bounded_and_cancelled():
+    started = asyncio.Event()
+    cancelled = asyncio.Event()
+
+    async def hang(_call):
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        yield _delta("never")
+
+    with pytest.raises(TimeoutError):
+        await _collect(_agent(ScriptedModel([ModelStep.stream(hang)])), timeout=0.3)
+    assert started.is_set()
+    await asyncio.wait_for(cancelled.wait(), 2)
+
+
+def test_backoff_grows_is_capped_jittered_and_honours_retry_after():
+    rng = random.Random(1)
+    delays = [backoff_delay(attempt, None, rng) for attempt in range(8)]
+    assert delays[0] <= 1.0 and delays[2] > delays[0]
+    assert max(delays) <= BACKOFF_CAP_SECONDS
+    assert backoff_delay(0, 3.0, rng) == 3.0
+    assert backoff_delay(0, 600.0, rng) == BACKOFF_CAP_SECONDS
