@@ -1,0 +1,57 @@
+import agents
+import pytest
+from agents.extensions.models.litellm_model import LitellmModel
+
+from assistant.settings import DEFAULT_PROXY_URL, DEFAULT_SYSTEM_PROMPT
+from listeners._utils.agent_factory import create_assistant_agent, proxy_model_name
+
+
+@pytest.mark.parametrize(
+    ("configured", "sent"),
+    [
+        ("openai/gpt-4", "litellm_proxy/openai/gpt-4"),
+        ("anthropic/claude-3-sonnet-20240229", "litellm_proxy/anthropic/claude-3-sonnet-20240229"),
+        ("litellm_proxy/openai/gpt-4", "litellm_proxy/openai/gpt-4"),
+    ],
+)
+def test_every_model_goes_through_the_proxy_provider(configured, sent):
+    assert proxy_model_name(configured) == sent
+
+
+def test_agent_defaults_follow_the_spec():
+    agent = create_assistant_agent(api_key="sk-test")
+    assert isinstance(agent, agents.Agent)
+    assert agent.instructions == DEFAULT_SYSTEM_PROMPT
+    assert isinstance(agent.model, LitellmModel)
+    assert agent.model.model == "litellm_proxy/openai/gpt-4"
+    assert agent.model.base_url == DEFAULT_PROXY_URL
+    assert agent.model.api_key == "sk-test"
+
+
+def test_agent_takes_the_callers_configuration():
+    agent = create_assistant_agent(
+        system_prompt="Be terse.",
+        model="anthropic/claude-3-sonnet-20240229",
+        api_key="sk-test",
+        proxy_url="http://127.0.0.1:4000/",
+        timeout_seconds=12,
+    )
+    assert agent.instructions == "Be terse."
+    assert agent.model.model == "litellm_proxy/anthropic/claude-3-sonnet-20240229"
+    assert agent.model.base_url == "http://127.0.0.1:4000/"
+    settings = agent.model_settings
+    assert settings.include_usage is True, "usage is empty while streaming unless requested"
+    assert settings.extra_args == {"timeout": 12, "num_retries": 0, "max_retries": 0}
+
+
+def test_a_key_is_required():
+    with pytest.raises(ValueError, match="LITELLM_API_KEY"):
+        create_assistant_agent()
+
+
+def test_tracing_is_off_even_with_an_openai_key(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-would-upload-prompts")
+    from agents.tracing import get_trace_provider
+
+    provider = get_trace_provider()
+    assert getattr(provider, "_disabled", None) is True
