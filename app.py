@@ -10,10 +10,12 @@ import sys
 
 import assistant.offline  # noqa: F401  (must run before litellm and agents are imported)
 
+from agents import Agent
 from dotenv import load_dotenv
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, async_default_handlers
 from slack_sdk.web.async_client import AsyncWebClient
 
 import listeners
@@ -40,25 +42,34 @@ class StartupError(Exception):
 def build_app(settings: Settings, services: Services) -> AsyncApp:
     # SLACK_API_URL goes into the one client every Web API call uses, Socket Mode's
     # apps.connections.open included (the handler reuses app.client).
-    client = AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    client = AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        # 429s are retried after Retry-After (a rate-limited call was not applied, so nothing is
+        # duplicated); connection errors are retried once by slack_sdk's defaults.
+        retry_handlers=[*async_default_handlers(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+    )
     app = AsyncApp(client=client, logger=logging.getLogger("slack_bolt"))
     listeners.register(app, services)
     return app
 
 
-async def open_services(settings: Settings, database: SqliteDatabase) -> Services:
-    await database.open()
-    thread_context_store = SqliteThreadContextStore(database)
-    feedback_store = FeedbackStore(database)
-    await thread_context_store.create_tables()
-    await feedback_store.create_tables()
-    agent = create_assistant_agent(
+def build_agent(settings: Settings) -> Agent:
+    return create_assistant_agent(
         system_prompt=settings.system_prompt,
         model=settings.assistant_model,
         api_key=settings.litellm_api_key,
         proxy_url=settings.litellm_proxy_url,
         timeout_seconds=settings.timeout_seconds,
     )
+
+
+async def open_services(settings: Settings, database: SqliteDatabase, agent: Agent) -> Services:
+    await database.open()
+    thread_context_store = SqliteThreadContextStore(database)
+    feedback_store = FeedbackStore(database)
+    await thread_context_store.create_tables()
+    await feedback_store.create_tables()
     return Services(settings, agent, thread_context_store, feedback_store)
 
 
@@ -75,7 +86,7 @@ async def _check_slack_token(client: AsyncWebClient, settings: Settings) -> None
 async def serve(settings: Settings) -> None:
     database = SqliteDatabase(settings.data_dir / DATABASE_FILE)
     try:
-        services = await open_services(settings, database)
+        services = await open_services(settings, database, build_agent(settings))
         try:
             await check_model_offered(settings, logger)
         except ModelNotOffered as exc:

@@ -164,13 +164,15 @@ class AnswerStream:
             limit = min(room, MAX_CALL_CHARS)
             if keep_last and self._open_ts is not None and len(self._pending) <= limit:
                 return
-            piece, self._pending = split_text(self._pending, limit)
+            # Take the piece out before awaiting: append() keeps adding to _pending meanwhile.
+            piece, rest = split_text(self._pending, limit)
+            self._pending = self._pending[len(piece) :]
             if self._open_ts is None:
                 await self._start(piece)
             else:
                 await self._client.chat_appendStream(channel=self._channel, ts=self._open_ts, markdown_text=piece)
                 self._open_chars += len(piece)
-            if self._pending and limit == room:
+            if rest and limit == room:
                 # The rest does not fit this message: close it and continue in a new one.
                 await self._close_open_message()
         self._last_send = time.monotonic()
