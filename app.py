@@ -22,7 +22,7 @@ import listeners
 from assistant.logging_setup import configure_logging
 from assistant.model_check import ModelNotOffered, check_model_offered
 from assistant.services import Services
-from assistant.settings import Settings, SettingsError, load_settings
+from assistant.settings import SECRET_VARIABLES, Settings, SettingsError, load_settings
 from assistant.storage.feedback_store import FeedbackStore
 from assistant.storage.sqlite_database import SqliteDatabase
 from assistant.storage.thread_context_store import SqliteThreadContextStore
@@ -118,6 +118,10 @@ def main() -> int:
         print(exc.render(), file=sys.stderr)
         return EXIT_BAD_SETTINGS
     configure_logging(settings.log_level, settings.secrets)
+    # From here on the secrets live only in `settings`: nothing that reads the environment
+    # implicitly (Bolt falls back to SLACK_BOT_TOKEN) or inherits it can pick them up.
+    for name in SECRET_VARIABLES:
+        os.environ.pop(name, None)
     try:
         asyncio.run(serve(settings))
     except StartupError as exc:

@@ -24,6 +24,8 @@ DEFAULT_GREETING = "Hi! I'm your AI assistant. Ask me anything, or pick one of t
 DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_DATA_DIR = "./data"
 
+SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "LITELLM_API_KEY")
+
 # Slack shows at most four suggested prompts per thread.
 MAX_SUGGESTED_PROMPTS = 4
 

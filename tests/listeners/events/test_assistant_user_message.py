@@ -13,48 +13,14 @@ from assistant.blocks import FEEDBACK_ACTION_ID
 from tests.support.assistant_fixtures import scripted_agent
 from tests.support.fake_openai import Reply
 from tests.support.scripted_replies import streamed_reply
-
-
-def _answers(sim, thread):
-    return [r for r in sim.state.stream_records() if r.channel == thread.channel_id and r.thread_ts == thread.thread_ts]
-
-
-async def wait_for_answers(sim, thread, count: int = 1):
-    """The thread's streamed messages once `count` of them exist and all are stopped."""
-
-    def finished():
-        records = _answers(sim, thread)
-        return records if len(records) >= count and all(r.state == "stopped" for r in records) else None
-
-    return await sim.wait_for(finished, timeout=10, description=f"{count} stopped answer stream(s)")
-
-
-async def wait_for_notice(sim, thread):
-    def notice():
-        return [
-            m
-            for m in sim.state.bot_replies(thread.channel_id, thread.thread_ts)
-            if (m.get("metadata") or {}).get("event_type") == "assistant_notice"
-        ] or None
-
-    return (await sim.wait_for(notice, timeout=10, description="a failure notice"))[-1]
-
-
-def _feedback_elements(record):
-    return [e for block in record.blocks if block["type"] == "context_actions" for e in block["elements"]]
-
-
-async def _greeted_thread(sim, user_id, context_channel=None):
-    thread = await sim.start_assistant_thread(user_id, context_channel=context_channel)
-    await sim.wait_for(lambda: sim.state.bot_replies(thread.channel_id, thread.thread_ts))
-    return thread
+from tests.support.slack_waits import answers_in, feedback_elements, greeted_thread, wait_for_answers, wait_for_notice
 
 
 async def test_a_question_gets_status_streamed_answer_title_feedback_and_followups(slack_sim, connect_assistant):
     alice = slack_sim.add_user(name="alice")
     model = ScriptedModel([streamed_reply("Paris ", "is the capital ", "of France.", usage=Usage(requests=1, input_tokens=20, output_tokens=7, total_tokens=27))])
     async with connect_assistant(agent=scripted_agent(model)):
-        thread = await _greeted_thread(slack_sim, alice.id)
+        thread = await greeted_thread(slack_sim, alice.id)
         await slack_sim.user_says(thread, "What is the capital of France?")
         [answer] = await wait_for_answers(slack_sim, thread)
         prompts = await slack_sim.wait_for(lambda: slack_sim.state.prompts(thread.channel_id, thread.thread_ts)[1:] or None)
@@ -65,7 +31,7 @@ async def test_a_question_gets_status_streamed_answer_title_feedback_and_followu
     start_call = slack_sim.state.calls("chat.startStream")[0]
     assert start_call.params["markdown_text"] == "Paris ", "the first words go out at once, not after a buffer"
     assert start_call.params["recipient_user_id"] == alice.id and start_call.params["recipient_team_id"]
-    [feedback] = _feedback_elements(answer)
+    [feedback] = feedback_elements(answer)
     assert feedback["type"] == "feedback_buttons" and feedback["action_id"] == FEEDBACK_ACTION_ID
     assert [t.title for t in slack_sim.state.titles(thread.channel_id, thread.thread_ts)] == ["What is the capital of France?"]
     assert "capital of France" in prompts[-1].prompts[0]["message"]
@@ -78,7 +44,7 @@ async def test_a_follow_up_sees_the_earlier_turns(slack_sim, connect_assistant):
     alice = slack_sim.add_user(name="alice")
     model = ScriptedModel([streamed_reply("Four."), streamed_reply("Eight.")])
     async with connect_assistant(agent=scripted_agent(model)):
-        thread = await _greeted_thread(slack_sim, alice.id)
+        thread = await greeted_thread(slack_sim, alice.id)
         await slack_sim.user_says(thread, "What is 2+2?")
         await wait_for_answers(slack_sim, thread, 1)
         await slack_sim.user_says(thread, "And doubled?")
@@ -97,7 +63,7 @@ async def test_later_text_is_batched_into_a_handful_of_calls(slack_sim, connect_
     pieces = [f"word{i} " for i in range(200)]
     model = ScriptedModel([streamed_reply(*pieces, pause=0.01)])
     async with connect_assistant(agent=scripted_agent(model)):
-        thread = await _greeted_thread(slack_sim, alice.id)
+        thread = await greeted_thread(slack_sim, alice.id)
         await slack_sim.user_says(thread, "Count for me")
         [answer] = await wait_for_answers(slack_sim, thread)
     assert answer.text == "".join(pieces)
@@ -112,13 +78,13 @@ async def test_a_long_answer_continues_in_new_messages_without_losing_a_characte
     pieces = [paragraph] * 28  # ~30,000 characters
     model = ScriptedModel([streamed_reply(*pieces)])
     async with connect_assistant(agent=scripted_agent(model)):
-        thread = await _greeted_thread(slack_sim, alice.id)
+        thread = await greeted_thread(slack_sim, alice.id)
         await slack_sim.user_says(thread, "Write a lot")
         answers = await wait_for_answers(slack_sim, thread, 3)
     assert "".join(a.text for a in answers) == "".join(pieces)
     assert all(len(a.text) <= MAX_MESSAGE_CHARS for a in answers)
     assert all(a.text.endswith("\n\n") for a in answers[:-1]), "cut between paragraphs"
-    assert [bool(_feedback_elements(a)) for a in answers] == [False] * (len(answers) - 1) + [True]
+    assert [bool(feedback_elements(a)) for a in answers] == [False] * (len(answers) - 1) + [True]
 
 
 @pytest.mark.parametrize(
@@ -138,7 +104,7 @@ async def test_channel_context_is_used_only_when_readable_and_the_user_is_a_memb
     )
     model = ScriptedModel([streamed_reply("Noted.")])
     async with connect_assistant(agent=scripted_agent(model)):
-        thread = await _greeted_thread(slack_sim, alice.id, context_channel=channel)
+        thread = await greeted_thread(slack_sim, alice.id, context_channel=channel)
         await slack_sim.user_says(thread, "When is the launch?")
         await wait_for_answers(slack_sim, thread)
     question = model.first_call.input[-1]["content"]
@@ -150,7 +116,7 @@ async def test_bot_and_edited_messages_are_not_answered(slack_sim, connect_assis
     alice = slack_sim.add_user(name="alice")
     model = ScriptedModel([streamed_reply("only once")])
     async with connect_assistant(agent=scripted_agent(model)):
-        thread = await _greeted_thread(slack_sim, alice.id)
+        thread = await greeted_thread(slack_sim, alice.id)
         base = {"type": "message", "channel": thread.channel_id, "channel_type": "im", "thread_ts": thread.thread_ts}
         for event in (
             {**base, "bot_id": "B0OTHER", "text": "I am another bot", "ts": "1700000000.000001"},
@@ -175,12 +141,12 @@ async def test_a_failure_before_any_text_posts_one_notice_and_clears_the_status(
     alice = slack_sim.add_user(name="alice")
     model = ScriptedModel([error] * 3)
     async with connect_assistant(agent=scripted_agent(model)):
-        thread = await _greeted_thread(slack_sim, alice.id)
+        thread = await greeted_thread(slack_sim, alice.id)
         await slack_sim.user_says(thread, "Hello?")
         notice = await wait_for_notice(slack_sim, thread)
         await slack_sim.wait_for(lambda: slack_sim.state.current_status(thread.channel_id, thread.thread_ts) == "" or None)
     assert words in notice["text"]
-    assert _answers(slack_sim, thread) == [], "no stream was opened"
+    assert answers_in(slack_sim, thread) == [], "no stream was opened"
     explicit = [s for s in slack_sim.state.statuses(thread.channel_id, thread.thread_ts) if not s.cleared_by_reply]
     assert explicit[-1].status == "", "the status is cleared explicitly"
 
@@ -191,7 +157,7 @@ async def test_a_failure_mid_stream_closes_the_stream_with_the_notice(slack_sim,
         [streamed_reply("The answer starts ", "well", fail_with=litellm.exceptions.InternalServerError("cut", "litellm_proxy", "m"))]
     )
     async with connect_assistant(agent=scripted_agent(model)):
-        thread = await _greeted_thread(slack_sim, alice.id)
+        thread = await greeted_thread(slack_sim, alice.id)
         await slack_sim.user_says(thread, "Tell me")
         [answer] = await wait_for_answers(slack_sim, thread)
         await slack_sim.wait_for(lambda: slack_sim.state.current_status(thread.channel_id, thread.thread_ts) == "" or None)
@@ -205,7 +171,7 @@ async def test_a_slow_model_is_cut_off_by_the_timeout(slack_sim, connect_assista
     alice = slack_sim.add_user(name="alice")
     model = ScriptedModel([streamed_reply("Thinking", " forever", pause=30)])
     async with connect_assistant(agent=scripted_agent(model), ASSISTANT_TIMEOUT_SECONDS="0.5"):
-        thread = await _greeted_thread(slack_sim, alice.id)
+        thread = await greeted_thread(slack_sim, alice.id)
         await slack_sim.user_says(thread, "Slow question")
         [answer] = await wait_for_answers(slack_sim, thread)
     assert answer.text.startswith("Thinking") and "took too long" in answer.text
@@ -224,7 +190,7 @@ async def test_a_conversation_through_the_real_proxy(slack_sim, connect_assistan
         "ASSISTANT_SYSTEM_PROMPT": "You are the integration-test assistant.",
     }
     async with connect_assistant(**env):
-        thread = await _greeted_thread(slack_sim, alice.id)
+        thread = await greeted_thread(slack_sim, alice.id)
         await slack_sim.user_says(thread, "What is 2+2?")
         await wait_for_answers(slack_sim, thread, 1)
         await slack_sim.user_says(thread, "Double it")
@@ -246,7 +212,7 @@ async def test_a_conversation_through_the_real_proxy(slack_sim, connect_assistan
 async def test_a_wrong_proxy_key_gets_the_friendly_auth_message(slack_sim, connect_assistant, litellm_proxy, upstream):
     alice = slack_sim.add_user(name="alice")
     async with connect_assistant(LITELLM_PROXY_URL=litellm_proxy.url, LITELLM_API_KEY="sk-wrong-key"):
-        thread = await _greeted_thread(slack_sim, alice.id)
+        thread = await greeted_thread(slack_sim, alice.id)
         await slack_sim.user_says(thread, "Hello?")
         notice = await wait_for_notice(slack_sim, thread)
     assert "sign in" in notice["text"] and "LITELLM_API_KEY" in notice["text"]

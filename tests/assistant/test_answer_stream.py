@@ -1,0 +1,84 @@
+import asyncio
+import logging
+
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from assistant.answer_stream import AnswerStream
+
+LOGGER = logging.getLogger("test")
+
+
+@pytest.fixture
+def thread(slack_sim):
+    alice = slack_sim.add_user(name="alice")
+    dm = slack_sim._dm_channel(alice.id)
+    return alice, dm.id, slack_sim.add_channel_message(dm.id, alice.id, "question")
+
+
+def _stream(slack_sim, thread, **options) -> AnswerStream:
+    alice, channel, thread_ts = thread
+    client = AsyncWebClient(token=slack_sim.workspace.bot_token, base_url=slack_sim.api_url)
+    return AnswerStream(
+        client,
+        channel=channel,
+        thread_ts=thread_ts,
+        recipient_team_id=slack_sim.workspace.team_id,
+        recipient_user_id=alice.id,
+        logger=LOGGER,
+        **options,
+    )
+
+
+async def test_buffered_text_is_sent_after_a_pause_without_waiting_for_more(slack_sim, thread):
+    stream = _stream(slack_sim, thread, flush_interval=0.2)
+    await stream.append("first ")
+    await stream.append("second")
+    assert [c.method for c in slack_sim.state.calls() if "Stream" in c.method] == ["chat.startStream"]
+    await slack_sim.wait_for(lambda: slack_sim.state.calls("chat.appendStream") or None, timeout=2)
+    assert slack_sim.state.stream(stream.message_ts[0]).text == "first second"
+    await stream.finish(blocks=None)
+    assert slack_sim.state.stream(stream.message_ts[0]).state == "stopped"
+
+
+async def test_abort_before_any_text_posts_the_notice(slack_sim, thread):
+    stream = _stream(slack_sim, thread)
+    await stream.abort("Sorry!")
+    [post] = slack_sim.state.calls("chat.postMessage")
+    assert post.params["text"] == "Sorry!" and post.params["thread_ts"] == thread[2]
+    assert slack_sim.state.calls("chat.startStream") == []
+
+
+async def test_abort_after_text_appends_unsent_text_and_the_notice(slack_sim, thread):
+    stream = _stream(slack_sim, thread, flush_interval=60)
+    await stream.append("shown ")
+    await stream.append("not yet shown")
+    await stream.abort("Sorry!")
+    record = slack_sim.state.stream(stream.message_ts[0])
+    assert record.state == "stopped" and record.text == "shown not yet shown\n\nSorry!"
+
+
+async def test_abort_falls_back_to_a_message_when_the_stream_is_gone(slack_sim, thread):
+    stream = _stream(slack_sim, thread, flush_interval=60)
+    await stream.append("shown ")
+    await stream.append("pending")
+    slack_sim.expire_stream(stream.message_ts[0])
+    await stream.abort("Sorry!")
+    [post] = slack_sim.state.calls("chat.postMessage")
+    assert post.params["text"] == "pending\n\nSorry!"
+
+
+async def test_finish_needs_an_answer(slack_sim, thread):
+    with pytest.raises(ValueError):
+        await _stream(slack_sim, thread).finish()
+
+
+async def test_a_failed_background_flush_is_raised_to_the_caller(slack_sim, thread):
+    stream = _stream(slack_sim, thread, flush_interval=0.1)
+    await stream.append("first ")
+    slack_sim.fail_next("chat.appendStream", 1, error="channel_not_found", status=200)
+    await stream.append("second")
+    await asyncio.sleep(0.4)
+    with pytest.raises(SlackApiError):
+        await stream.finish()

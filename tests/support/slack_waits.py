@@ -1,0 +1,36 @@
+"""Bounded waits for what the assistant does in a simulated assistant thread."""
+
+
+def answers_in(sim, thread):
+    return [r for r in sim.state.stream_records() if r.channel == thread.channel_id and r.thread_ts == thread.thread_ts]
+
+
+async def wait_for_answers(sim, thread, count: int = 1):
+    """The thread's streamed messages once `count` of them exist and all are stopped."""
+
+    def finished():
+        records = answers_in(sim, thread)
+        return records if len(records) >= count and all(r.state == "stopped" for r in records) else None
+
+    return await sim.wait_for(finished, timeout=10, description=f"{count} stopped answer stream(s)")
+
+
+async def wait_for_notice(sim, thread):
+    def notice():
+        return [
+            m
+            for m in sim.state.bot_replies(thread.channel_id, thread.thread_ts)
+            if (m.get("metadata") or {}).get("event_type") == "assistant_notice"
+        ] or None
+
+    return (await sim.wait_for(notice, timeout=10, description="a failure notice"))[-1]
+
+
+def feedback_elements(record):
+    return [e for block in record.blocks if block["type"] == "context_actions" for e in block["elements"]]
+
+
+async def greeted_thread(sim, user_id, context_channel=None):
+    thread = await sim.start_assistant_thread(user_id, context_channel=context_channel)
+    await sim.wait_for(lambda: sim.state.bot_replies(thread.channel_id, thread.thread_ts))
+    return thread
