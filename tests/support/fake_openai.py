@@ -17,23 +17,21 @@ import asyncio
 import itertools
 import json
 import re
-import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
+from tests.support.lifecycle import StartStop
+from tests.support.server_thread import ServerThread
+
 DEFAULT_TEXT = "Hello from the fake model."
 DEFAULT_ERROR_MESSAGE = "Scripted upstream error."
 DEFAULT_MODEL_IDS: tuple[str, ...] = ("gpt-4", "gpt-4o-mini", "claude-3-sonnet-20240229")
-
-_START_STOP_TIMEOUT_S = 10.0
-"""Upper bound for binding/unbinding the server; both normally take milliseconds."""
 
 _SHUTDOWN_GRACE_S = 1.0
 """aiohttp's wait for in-flight handlers on stop.  Handlers end themselves when the
@@ -98,7 +96,7 @@ class _Interrupted(Exception):
     """Raised inside a handler on ``reset()``/``stop()``, to drop its connection."""
 
 
-class FakeOpenAIServer:
+class FakeOpenAIServer(StartStop):
     """OpenAI-compatible upstream on 127.0.0.1 with a FIFO of scripted replies.
 
     Use ``start()``/``stop()`` or ``with FakeOpenAIServer() as fake:``.  When the
@@ -116,92 +114,51 @@ class FakeOpenAIServer:
         self._queue: deque[Reply] = deque()
         self._requests: list[RecordedRequest] = []
         self._ids = itertools.count(1)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._runner: web.AppRunner | None = None
+        self._server: ServerThread | None = None
         self._interrupt = asyncio.Event()
         """Set to end every request in flight; swapped for a fresh one by ``reset()``
         and ``stop()``.  (``asyncio.Event`` binds to a loop only when first awaited,
         so it may be created on any thread.)"""
-        self._port: int | None = None
 
     # ----------------------------------------------------------------- lifecycle
 
     @property
     def base_url(self) -> str:
         """OpenAI-style base URL (ends in ``/v1``), as a provider's ``api_base``."""
-        if self._port is None:
+        if self._server is None:
             raise RuntimeError("FakeOpenAIServer is not running")
-        return f"http://127.0.0.1:{self._port}/v1"
+        return f"http://127.0.0.1:{self._server.port}/v1"
 
     def start(self) -> None:
         """Bind a free port on 127.0.0.1 and serve from a background thread."""
-        if self._thread is not None:
+        if self._server is not None:
             raise RuntimeError("FakeOpenAIServer already started")
-        loop = asyncio.new_event_loop()
-        thread = threading.Thread(target=loop.run_forever, name="fake-openai", daemon=True)
-        thread.start()
-        self._loop, self._thread = loop, thread
-        try:
-            future = asyncio.run_coroutine_threadsafe(self._astart(), loop)
-            self._port = future.result(timeout=_START_STOP_TIMEOUT_S)
-        except BaseException:
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        """Close the server, ending hanging/streaming handlers, and join the thread."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        try:
-            future = asyncio.run_coroutine_threadsafe(self._astop(), loop)
-            future.result(timeout=_START_STOP_TIMEOUT_S)
-        finally:
-            loop.call_soon_threadsafe(loop.stop)
-            thread.join(timeout=_START_STOP_TIMEOUT_S)
-            if not thread.is_alive():
-                loop.close()
-            self._loop = self._thread = None
-            self._runner = None
-            self._port = None
-
-    def __enter__(self) -> FakeOpenAIServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    async def _astart(self) -> int:
         app = web.Application()
         for prefix in ("/v1", ""):
             app.router.add_post(f"{prefix}/chat/completions", self._chat_completions)
             app.router.add_get(f"{prefix}/models", self._models)
+        # Runs on stop before aiohttp waits for in-flight handlers: hanging/streaming ones end.
+        app.on_shutdown.append(self._interrupt_in_flight)
         # handler_cancellation: a client that gives up (timeout) cancels its
         # handler instead of leaving it sleeping until shutdown.
-        runner = web.AppRunner(
-            app, shutdown_timeout=_SHUTDOWN_GRACE_S, handler_cancellation=True, access_log=None
+        server = ServerThread(
+            app,
+            "fake-openai",
+            shutdown_timeout=_SHUTDOWN_GRACE_S,
+            handler_cancellation=True,
+            access_log=None,
         )
-        await runner.setup()
-        self._runner = runner
-        # Binding the socket ourselves is the public way to learn the port picked for 0.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        await web.SockSite(runner, sock).start()
-        port: int = sock.getsockname()[1]
-        return port
+        server.start()
+        self._server = server
 
-    async def _astop(self) -> None:
+    def stop(self) -> None:
+        """Close the server, ending hanging/streaming handlers, and join the thread."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+
+    async def _interrupt_in_flight(self, _app: web.Application) -> None:
         self._take_interrupt().set()
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     # ------------------------------------------------------------------ scripting
 
@@ -222,8 +179,9 @@ class FakeOpenAIServer:
             self._queue.clear()
             self._requests.clear()
         interrupt = self._take_interrupt()
-        if self._loop is not None and self._loop.is_running():
-            self._loop.call_soon_threadsafe(interrupt.set)
+        server = self._server
+        if server is not None:
+            server.call_soon(interrupt.set)
 
     @property
     def requests(self) -> list[RecordedRequest]:

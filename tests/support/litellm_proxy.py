@@ -25,10 +25,11 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 import httpx
+
+from tests.support.lifecycle import StartStop
 
 DEFAULT_MODELS: Mapping[str, str] = {
     "openai/gpt-4": "gpt-4",
@@ -65,7 +66,7 @@ class ProxyStartError(RuntimeError):
     """The proxy did not become ready; the message carries its log's tail."""
 
 
-class LiteLLMProxy:
+class LiteLLMProxy(StartStop):
     """A ``litellm --config ...`` subprocess bound to 127.0.0.1 on a free port.
 
     ``workdir`` receives ``config.yaml``, the copied ``proxy_auth.py`` and
@@ -165,18 +166,6 @@ class LiteLLMProxy:
         self._process = None
         self._log_file = None
         self._port = None
-
-    def __enter__(self) -> LiteLLMProxy:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
         """The last lines of the proxy's log, for failure messages."""

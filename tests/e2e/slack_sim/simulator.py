@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from tests.support.server_thread import ServerThread
+
 from . import payloads
 from .faults import FaultInjector
 from .models import (
@@ -36,7 +38,6 @@ from .models import (
     Workspace,
 )
 from .rate_limits import RateLimit, RateLimiter
-from .server import ServerThread
 from .socket_mode import SocketModeHub
 from .state import SimState, new_id
 from .web_api import WebApi
