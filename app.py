@@ -6,10 +6,12 @@ import asyncio
 import logging
 import os
 import signal
+import sqlite3
 import sys
 
 import assistant.offline  # noqa: F401  (must run before litellm and agents are imported)
 
+import aiohttp
 from agents import Agent
 from dotenv import load_dotenv
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -86,7 +88,10 @@ async def _check_slack_token(client: AsyncWebClient, settings: Settings) -> None
 async def serve(settings: Settings) -> None:
     database = SqliteDatabase(settings.data_dir / DATABASE_FILE)
     try:
-        services = await open_services(settings, database, build_agent(settings))
+        try:
+            services = await open_services(settings, database, build_agent(settings))
+        except (OSError, sqlite3.Error) as exc:
+            raise StartupError(f"DATA_DIR={settings.data_dir} is not usable for the database: {exc}") from None
         try:
             await check_model_offered(settings, logger)
         except ModelNotOffered as exc:
@@ -98,6 +103,8 @@ async def serve(settings: Settings) -> None:
             await handler.connect_async()
         except SlackApiError as exc:
             raise StartupError(f"SLACK_APP_TOKEN was refused by Slack: {exc.response.get('error')}") from None
+        except (OSError, aiohttp.ClientError) as exc:
+            raise StartupError(f"Socket Mode could not connect: {type(exc).__name__}: {exc}") from None
         logger.info("Socket Mode connected; the assistant is running (model %s)", settings.assistant_model)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

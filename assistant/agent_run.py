@@ -59,6 +59,8 @@ async def stream_agent_answer(
     attempt = 0
     async with asyncio.timeout(timeout_seconds):
         while True:
+            # Tracing would upload prompts to OpenAI whenever OPENAI_API_KEY is set; every run the
+            # bot makes goes through here, so this is the one switch.
             result = Runner.run_streamed(agent, agent_input, run_config=RunConfig(tracing_disabled=True))
             try:
                 async for event in result.stream_events():

@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -27,6 +30,14 @@ from assistant.services import Services
 THINKING_STATUS = "is thinking…"
 LOADING_MESSAGES = ["Reading the thread…", "Asking the model…", "Writing the answer…"]
 MAX_TITLE_CHARS = 60
+INTERRUPTED_NOTICE = ":warning: The assistant was interrupted (restarting). Please ask again in a moment."
+# conversations.replies returns the oldest messages first, 200 a page at most; a thread longer
+# than this many pages is read up to here and its newest turns are then missing (budgeting the
+# history is a later issue), so the bound is generous.
+REPLIES_PAGE_SIZE = 200
+MAX_REPLIES_PAGES = 10
+# Cleanup after a cancellation must finish even though the task is being torn down.
+CLEANUP_TIMEOUT_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -48,11 +59,28 @@ def build_title(text: str) -> str:
     return line if len(line) <= MAX_TITLE_CHARS else line[: MAX_TITLE_CHARS - 1].rstrip() + "…"
 
 
-async def _thread_messages(client: AsyncWebClient, question: Question) -> list[dict]:
-    response = await client.conversations_replies(
-        channel=question.channel_id, ts=question.thread_ts, include_all_metadata=True, limit=200
-    )
-    return list(response.get("messages", []))
+async def _thread_messages(client: AsyncWebClient, question: Question, logger: logging.Logger) -> list[dict[str, Any]]:
+    """The thread so far; on failure the question is answered without history (spec §6)."""
+    messages: list[dict[str, Any]] = []
+    cursor: str | None = None
+    try:
+        for _ in range(MAX_REPLIES_PAGES):
+            response = await client.conversations_replies(
+                channel=question.channel_id,
+                ts=question.thread_ts,
+                include_all_metadata=True,
+                limit=REPLIES_PAGE_SIZE,
+                cursor=cursor,
+            )
+            messages += response.get("messages", [])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                break
+    except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        logger.warning("Answering without history of thread %s: %s", question.thread_ts, error)
+        return []
+    return messages
 
 
 async def _context_for(client: AsyncWebClient, question: Question, logger: logging.Logger) -> ChannelContext | None:
@@ -63,12 +91,25 @@ async def _context_for(client: AsyncWebClient, question: Question, logger: loggi
     )
 
 
-async def _best_effort(call: str, coro, logger: logging.Logger) -> None:
-    """Cosmetic calls (title, prompts, status) must not turn a good answer into a failure."""
+async def _best_effort(call: str, awaitable: Awaitable[Any], logger: logging.Logger) -> None:
+    """Cosmetic calls (status, title, prompts) must not turn a good answer into a failure."""
     try:
-        await coro
-    except SlackApiError as exc:
-        logger.warning("%s failed: %s", call, exc.response.get("error"))
+        await awaitable
+    except Exception as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        logger.warning("%s failed: %s", call, error)
+
+
+async def _end_after_failure(
+    client: AsyncWebClient, question: Question, stream: AnswerStream, notice: str, logger: logging.Logger
+) -> None:
+    await stream.abort(notice)
+    # A failure that posted nothing would leave "is thinking…" up forever; clear it explicitly.
+    await _best_effort(
+        "assistant.threads.setStatus",
+        client.assistant_threads_setStatus(channel_id=question.channel_id, thread_ts=question.thread_ts, status=""),
+        logger,
+    )
 
 
 async def answer_question(
@@ -78,6 +119,13 @@ async def answer_question(
     services: Services,
     bot: BotIdentity,
     logger: logging.Logger,
+) -> None:
+    async with services.thread_locks.hold((question.channel_id, question.thread_ts)):
+        await _answer(question, client=client, services=services, bot=bot, logger=logger)
+
+
+async def _answer(
+    question: Question, *, client: AsyncWebClient, services: Services, bot: BotIdentity, logger: logging.Logger
 ) -> None:
     settings = services.settings
     started = time.monotonic()
@@ -91,16 +139,20 @@ async def answer_question(
     )
     title_task: asyncio.Task[None] | None = None
     try:
-        await client.assistant_threads_setStatus(
-            channel_id=question.channel_id,
-            thread_ts=question.thread_ts,
-            status=THINKING_STATUS,
-            loading_messages=LOADING_MESSAGES,
+        await _best_effort(
+            "assistant.threads.setStatus",
+            client.assistant_threads_setStatus(
+                channel_id=question.channel_id,
+                thread_ts=question.thread_ts,
+                status=THINKING_STATUS,
+                loading_messages=LOADING_MESSAGES,
+            ),
+            logger,
         )
         messages, context = await asyncio.gather(
-            _thread_messages(client, question), _context_for(client, question, logger)
+            _thread_messages(client, question, logger), _context_for(client, question, logger)
         )
-        history = build_history(messages, bot=bot, before_ts=question.message_ts)
+        history = build_history(messages, bot=bot, question_ts=question.message_ts)
         if not any(turn["role"] == "user" for turn in history):
             title_task = asyncio.create_task(
                 _best_effort(
@@ -121,29 +173,11 @@ async def answer_question(
         if not stream.text.strip():
             raise EmptyAnswerError("the model finished without any text")
         await stream.finish(blocks=build_feedback_blocks(settings.assistant_model))
-        await _best_effort(
-            "assistant.threads.setSuggestedPrompts",
-            client.assistant_threads_setSuggestedPrompts(
-                channel_id=question.channel_id,
-                thread_ts=question.thread_ts,
-                prompts=[p.as_slack() for p in build_followup_prompts(question.text)],
-            ),
-            logger,
-        )
-        logger.info(
-            "Answered thread=%s model=%s input_tokens=%d output_tokens=%d attempts=%d "
-            "first_token_ms=%s total_ms=%d chars=%d messages=%d context=%s",
-            question.thread_ts,
-            settings.assistant_model,
-            stats.input_tokens,
-            stats.output_tokens,
-            stats.attempts,
-            "-" if stats.first_token_seconds is None else round(stats.first_token_seconds * 1000),
-            round((time.monotonic() - started) * 1000),
-            len(stream.text),
-            len(stream.message_ts),
-            "yes" if context else "no",
-        )
+    except asyncio.CancelledError:
+        logger.warning("Answer interrupted thread=%s (shutting down)", question.thread_ts)
+        cleanup = _end_after_failure(client, question, stream, INTERRUPTED_NOTICE, logger)
+        await asyncio.shield(asyncio.wait_for(cleanup, CLEANUP_TIMEOUT_SECONDS))
+        raise
     except Exception as exc:
         failure = describe_failure(exc)
         logger.log(
@@ -155,13 +189,32 @@ async def answer_question(
             failure.detail,
             exc_info=failure.kind is FailureKind.UNEXPECTED,
         )
-        await stream.abort(failure.user_message)
-        # A failure that posted nothing would leave "is thinking…" up forever; clear it explicitly.
-        await _best_effort(
-            "assistant.threads.setStatus",
-            client.assistant_threads_setStatus(channel_id=question.channel_id, thread_ts=question.thread_ts, status=""),
-            logger,
-        )
+        await _end_after_failure(client, question, stream, failure.user_message, logger)
+        return
     finally:
         if title_task is not None:
-            await title_task
+            await asyncio.wait([title_task])
+
+    await _best_effort(
+        "assistant.threads.setSuggestedPrompts",
+        client.assistant_threads_setSuggestedPrompts(
+            channel_id=question.channel_id,
+            thread_ts=question.thread_ts,
+            prompts=[p.as_slack() for p in build_followup_prompts(question.text)],
+        ),
+        logger,
+    )
+    logger.info(
+        "Answered thread=%s model=%s input_tokens=%d output_tokens=%d attempts=%d "
+        "first_token_ms=%s total_ms=%d chars=%d messages=%d context=%s",
+        question.thread_ts,
+        settings.assistant_model,
+        stats.input_tokens,
+        stats.output_tokens,
+        stats.attempts,
+        "-" if stats.first_token_seconds is None else round(stats.first_token_seconds * 1000),
+        round((time.monotonic() - started) * 1000),
+        len(stream.text),
+        len(stream.message_ts),
+        "yes" if context else "no",
+    )

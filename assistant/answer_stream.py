@@ -5,8 +5,10 @@ user stares at "is thinking…" while text already exists, and it flushes by siz
 first words go out with `chat.startStream` the moment they exist; later text is batched by time
 (`flush_interval`) so a reply costs a handful of `chat.appendStream` calls (Tier 4), each within
 Slack's 12,000-character `markdown_text` limit. A reply longer than one message continues in a
-new message in the same thread, cut at a paragraph, line or word boundary, and nothing is lost:
-the concatenation of everything sent always equals everything appended.
+new message in the same thread, cut at a paragraph, line or word boundary.
+
+Nothing is lost or doubled: every Slack call happens under one lock, a piece leaves `_pending`
+only once Slack accepted it, and `abort` delivers whatever was not shown together with its notice.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import logging
 import time
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from assistant.conversation import NOTICE_EVENT
@@ -53,13 +54,14 @@ class AnswerStream:
 
         self.text = ""  # everything appended: what the model produced
         self.message_ts: list[str] = []  # every message this answer started, in order
-        self._pending = ""  # appended but not yet sent
+        self._pending = ""  # appended but not yet accepted by Slack
         self._open_ts: str | None = None  # the message currently streaming
         self._open_chars = 0
         self._last_send = 0.0
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
-        self._timer_error: BaseException | None = None
+        self._timer_sending = False
+        self._failure: BaseException | None = None
 
     @property
     def started(self) -> bool:
@@ -67,22 +69,24 @@ class AnswerStream:
 
     async def append(self, text: str) -> None:
         """Add model text; it reaches Slack at once if nothing has been shown yet, else batched."""
-        self._raise_timer_error()
-        if not text:
-            return
         self.text += text
         self._pending += text
+        self._raise_failure()  # after keeping the text, so that abort() still delivers it
+        if not text:
+            return
+        if self._timer is not None:
+            return  # a flush is already scheduled and will take this text along
         due = self._last_send + self._flush_interval - time.monotonic()
         if not self.started or due <= 0:
             await self._flush()
-        elif self._timer is None:
+        else:
             self._timer = asyncio.create_task(self._flush_after(due))
 
     async def finish(self, *, blocks: list[dict[str, Any]] | None = None) -> None:
         """Send what is left and close the last message with `blocks` (the feedback buttons)."""
-        await self._cancel_timer()
-        self._raise_timer_error()
+        await self._stop_timer()
         async with self._lock:
+            self._raise_failure()
             await self._send_pending(keep_last=True)
             if self._open_ts is None:
                 raise ValueError("finish() needs an answer: nothing was appended")
@@ -93,58 +97,72 @@ class AnswerStream:
             self._open_ts = None
 
     async def abort(self, notice: str) -> None:
-        """End the answer with `notice`: append it to the open message, else post it in the thread.
+        """End the answer with `notice` and whatever text was not shown yet: appended to the open
+        message when Slack still takes it, else posted in the thread.
 
         Never raises: this runs on error paths, where a second failure must not hide the first.
         """
-        await self._cancel_timer()
-        unsent, self._pending = self._pending, ""
-        if self._open_ts is not None:
-            try:
-                await self._client.chat_stopStream(
-                    channel=self._channel, ts=self._open_ts, markdown_text=f"{unsent}\n\n{notice}"
-                )
-                self._open_ts = None
-                return
-            except SlackApiError as exc:
-                self._logger.warning("Could not stop stream %s: %s", self._open_ts, exc.response.get("error"))
-                self._open_ts = None
-        text = f"{unsent}\n\n{notice}" if unsent else notice
         try:
-            await self._client.chat_postMessage(
-                channel=self._channel,
-                thread_ts=self._thread_ts,
-                text=text,
-                metadata={"event_type": NOTICE_EVENT, "event_payload": {}},
-            )
-        except SlackApiError as exc:
-            self._logger.error("Could not post the failure notice in %s: %s", self._channel, exc.response.get("error"))
+            await self._stop_timer()
+            async with self._lock:
+                await self._deliver_notice(notice)
+        except Exception:
+            self._logger.exception("Could not deliver the failure notice in %s", self._channel)
 
     # -- internals ---------------------------------------------------------------------------
+
+    async def _deliver_notice(self, notice: str) -> None:
+        unsent, self._pending = self._pending, ""
+        text = f"{unsent}\n\n{notice}" if unsent else notice
+        if self._open_ts is not None:
+            open_ts, self._open_ts = self._open_ts, None
+            try:
+                await self._client.chat_stopStream(channel=self._channel, ts=open_ts, markdown_text=f"{unsent}\n\n{notice}")
+                return
+            except Exception as exc:
+                self._logger.warning("Could not end stream %s with the notice: %s", open_ts, _slack_error(exc))
+            try:
+                # The text did not fit or the stream is gone; at least do not leave it open.
+                await self._client.chat_stopStream(channel=self._channel, ts=open_ts)
+            except Exception as exc:
+                self._logger.warning("Could not stop stream %s: %s", open_ts, _slack_error(exc))
+        await self._client.chat_postMessage(
+            channel=self._channel,
+            thread_ts=self._thread_ts,
+            text=text,
+            metadata={"event_type": NOTICE_EVENT, "event_payload": {}},
+        )
 
     async def _flush_after(self, delay: float) -> None:
         try:
             await asyncio.sleep(delay)
-            self._timer = None
+            # From here on the flush is not cancelled: `_stop_timer` waits for it instead, so a
+            # send is never cut between Slack accepting text and this object recording it.
+            self._timer_sending = True
             await self._flush()
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # surfaced by the next append()/finish()
-            self._timer_error = exc
+        except Exception as exc:  # raised to the caller by the next append()/finish()
+            self._failure = exc
+        finally:
+            self._timer_sending = False
+            if self._timer is asyncio.current_task():
+                self._timer = None
 
-    def _raise_timer_error(self) -> None:
-        if self._timer_error is not None:
-            error, self._timer_error = self._timer_error, None
-            raise error
-
-    async def _cancel_timer(self) -> None:
-        timer, self._timer = self._timer, None
-        if timer is not None and timer is not asyncio.current_task():
+    async def _stop_timer(self) -> None:
+        timer = self._timer
+        if timer is None:
+            return
+        if not self._timer_sending:
             timer.cancel()
-            try:
-                await timer
-            except asyncio.CancelledError:
-                pass
+        # asyncio.wait neither raises the timer's outcome nor hides a cancellation of our own task.
+        await asyncio.wait([timer])
+        self._timer = None
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
 
     async def _flush(self) -> None:
         async with self._lock:
@@ -164,18 +182,18 @@ class AnswerStream:
             limit = min(room, MAX_CALL_CHARS)
             if keep_last and self._open_ts is not None and len(self._pending) <= limit:
                 return
-            # Take the piece out before awaiting: append() keeps adding to _pending meanwhile.
             piece, rest = split_text(self._pending, limit)
-            self._pending = self._pending[len(piece) :]
+            self._last_send = time.monotonic()
             if self._open_ts is None:
                 await self._start(piece)
             else:
                 await self._client.chat_appendStream(channel=self._channel, ts=self._open_ts, markdown_text=piece)
                 self._open_chars += len(piece)
+            # Only now is the piece shown; append() may have added text behind it meanwhile.
+            self._pending = self._pending[len(piece) :]
             if rest and limit == room:
                 # The rest does not fit this message: close it and continue in a new one.
                 await self._close_open_message()
-        self._last_send = time.monotonic()
 
     async def _close_open_message(self) -> None:
         await self._client.chat_stopStream(channel=self._channel, ts=self._open_ts)
@@ -192,3 +210,8 @@ class AnswerStream:
         self._open_ts = str(response["ts"])
         self._open_chars = len(text)
         self.message_ts.append(self._open_ts)
+
+
+def _slack_error(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    return str(response.get("error")) if response is not None else type(exc).__name__

@@ -7,9 +7,11 @@ read it (`conversations.info` succeeds) and the asking user is a member. Any fai
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -56,8 +58,9 @@ async def load_channel_context(
             logger.warning("Not using context %s: user %s is not a member", channel_id, user_id)
             return None
         history = await client.conversations_history(channel=channel_id, limit=MAX_CONTEXT_MESSAGES)
-    except SlackApiError as exc:
-        logger.warning("Not using context %s: %s", channel_id, exc.response.get("error"))
+    except (SlackApiError, aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        logger.warning("Not using context %s: %s", channel_id, error)
         return None
     return ChannelContext(
         channel_id=channel_id,

@@ -29,18 +29,18 @@ def _ts(message: dict[str, Any]) -> float:
         return 0.0
 
 
-def build_history(messages: list[dict[str, Any]], *, bot: BotIdentity, before_ts: str) -> list[dict[str, str]]:
-    """Earlier turns of the thread as chat messages, oldest first.
+def build_history(messages: list[dict[str, Any]], *, bot: BotIdentity, question_ts: str) -> list[dict[str, str]]:
+    """The thread's other turns as chat messages, oldest first.
 
     Only the user's messages and this bot's answers count: thread parents and other subtypes,
-    other bots, the greeting, error notices, empty messages and anything at or after the
-    question being answered are left out.
+    other bots, the greeting, error notices and empty messages are left out, and so are the
+    question being answered and the user's later messages. The bot's answers stay even when
+    newer than the question: a question asked while the previous answer was still streaming is
+    answered after it, and must see it.
     """
-    cutoff = float(before_ts)
+    cutoff = float(question_ts)
     turns: list[dict[str, str]] = []
     for message in sorted(messages, key=_ts):
-        if _ts(message) >= cutoff:
-            continue
         text = (message.get("text") or "").strip()
         if not text or message.get("subtype") not in (None, "file_share"):
             continue
@@ -48,6 +48,8 @@ def build_history(messages: list[dict[str, Any]], *, bot: BotIdentity, before_ts
             continue
         ours = message.get("bot_id") == bot.bot_id or message.get("user") == bot.user_id
         if message.get("bot_id") and not ours:
+            continue
+        if not ours and _ts(message) >= cutoff:
             continue
         turns.append({"role": "assistant" if ours else "user", "content": text})
     return turns

@@ -22,6 +22,7 @@ class FailureKind(str, Enum):
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
     TIMEOUT = "timeout"
+    TOO_LONG = "too_long"
     INVALID_RESPONSE = "invalid_response"
     UNEXPECTED = "unexpected"
 
@@ -50,11 +51,17 @@ USER_MESSAGES: dict[FailureKind, str] = {
     FailureKind.RATE_LIMITED: ":hourglass: The AI service is busy right now (rate limited). Please try again in a minute.",
     FailureKind.UNAVAILABLE: ":warning: Service temporarily unavailable. Please try again in a few moments.",
     FailureKind.TIMEOUT: ":hourglass: The AI service took too long to answer. Please try again, or ask a shorter question.",
+    FailureKind.TOO_LONG: (
+        ":warning: This conversation is too long for the model. Please start a new thread, "
+        "or ask a shorter question."
+    ),
     FailureKind.INVALID_RESPONSE: ":warning: I got an invalid response from the AI service ({detail}). Please try again.",
     FailureKind.UNEXPECTED: ":warning: Something went wrong while answering. Please try again.",
 }
 
 _MAX_DETAIL_CHARS = 300
+# How providers and LiteLLM word "the prompt exceeds the model's context window".
+_TOO_LONG_HINTS = ("context window", "context_length_exceeded", "maximum context length")
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -102,6 +109,8 @@ def _kind(exc: BaseException) -> FailureKind:
         return FailureKind.UNAVAILABLE
     if isinstance(top, openai.InternalServerError) or (status is not None and status >= 500):
         return FailureKind.UNAVAILABLE
+    if type(top).__name__ == "ContextWindowExceededError" or any(hint in message for hint in _TOO_LONG_HINTS):
+        return FailureKind.TOO_LONG
     if isinstance(top, (openai.BadRequestError, openai.UnprocessableEntityError, EmptyAnswerError)):
         return FailureKind.INVALID_RESPONSE
     if type(top).__module__.startswith("agents") and type(top).__name__ == "ModelBehaviorError":
@@ -116,6 +125,7 @@ _LOG_LEVELS: dict[FailureKind, int] = {
     FailureKind.RATE_LIMITED: logging.WARNING,
     FailureKind.UNAVAILABLE: logging.WARNING,
     FailureKind.TIMEOUT: logging.WARNING,
+    FailureKind.TOO_LONG: logging.WARNING,
     FailureKind.INVALID_RESPONSE: logging.ERROR,
     FailureKind.UNEXPECTED: logging.ERROR,
 }

@@ -43,6 +43,11 @@ def configure_logging(level: str, secrets: Iterable[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # litellm and the proxy client are chatty at INFO; their failures still reach the bot's log.
-    for noisy in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "httpx"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "httpx"):
+        library_logger = logging.getLogger(name)
+        # litellm attaches its own handlers, which would print every line twice and unredacted;
+        # everything goes through the root handler's redaction instead.
+        library_logger.handlers.clear()
+        library_logger.propagate = True
+        # Chatty at INFO; their warnings and errors still reach the bot's log.
+        library_logger.setLevel(max(logging.WARNING, root.level))

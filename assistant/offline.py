@@ -1,9 +1,10 @@
 """Offline-safe defaults that must be in the environment before `litellm` is imported.
 
 `import litellm` downloads a model cost map from the internet and, outside production mode,
-calls `load_dotenv()` on whatever `.env` it finds; the Agents SDK exports traces (prompts
-included) to OpenAI. The bot talks to Slack and to the proxy only, so every module that imports
-litellm or the Agents SDK imports this module first. Explicit settings in the environment win.
+calls `load_dotenv()` on whatever `.env` it finds. The bot talks to Slack and to the proxy only,
+so every module that imports litellm imports this module first. Explicit settings in the
+environment win. (The Agents SDK's trace export to OpenAI is switched off per run, in
+`assistant.agent_run`.)
 """
 
 import os
@@ -12,7 +13,6 @@ from collections.abc import MutableMapping
 OFFLINE_DEFAULTS: dict[str, str] = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     "LITELLM_MODE": "PRODUCTION",
-    "OPENAI_AGENTS_DISABLE_TRACING": "1",
 }
 
 

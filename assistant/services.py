@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from agents import Agent
 
+from assistant.keyed_locks import KeyedLocks
 from assistant.settings import Settings
 from assistant.storage.feedback_store import FeedbackStore
 from assistant.storage.thread_context_store import SqliteThreadContextStore
@@ -19,3 +20,5 @@ class Services:
     agent: Agent
     thread_context_store: SqliteThreadContextStore
     feedback_store: FeedbackStore
+    # Answers in one thread run one after another, so each sees the previous answer.
+    thread_locks: KeyedLocks = field(default_factory=KeyedLocks)

@@ -63,3 +63,12 @@ def test_a_refused_bot_token_stops_start_up(slack_sim, tmp_path):
     assert "SLACK_BOT_TOKEN" in result.stderr and "invalid_auth" in result.stderr
     assert "xoxb-not-the-right-one" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_an_unusable_data_dir_stops_start_up(slack_sim, tmp_path):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the data directory should be")
+    result = _run_app(sim_environment(slack_sim, blocker))
+    assert result.returncode == 3
+    assert "DATA_DIR" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

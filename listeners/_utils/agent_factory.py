@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import assistant.offline  # noqa: F401  (must run before litellm and agents are imported)
 
-from agents import Agent, ModelSettings, set_tracing_disabled
+from agents import Agent, ModelSettings
 from agents.extensions.models.litellm_model import LitellmModel
 
 from assistant.settings import DEFAULT_MODEL, DEFAULT_PROXY_URL, DEFAULT_SYSTEM_PROMPT, DEFAULT_TIMEOUT_SECONDS
 
 PROXY_PROVIDER_PREFIX = "litellm_proxy/"
-
-# Prompts must not leave for OpenAI's trace collector, whatever the environment holds.
-set_tracing_disabled(True)
 
 
 def proxy_model_name(model: str) -> str:

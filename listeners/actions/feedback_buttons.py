@@ -10,6 +10,7 @@ from assistant.storage.feedback_store import FeedbackVote
 
 THANKS_POSITIVE = "Thanks for the feedback! Glad that helped. :slightly_smiling_face:"
 THANKS_NEGATIVE = "Thanks for the feedback. I'll take note so answers like this can improve."
+THANKS_FAILED = "Sorry, I couldn't record your feedback just now. Please try again later."
 
 
 def build_feedback_vote(body: dict, *, fallback_team_id: str | None) -> FeedbackVote | None:
@@ -44,7 +45,12 @@ async def handle_feedback_buttons(
         logger.warning("Ignoring a feedback click with an unexpected payload shape")
         return
     services: Services = context[SERVICES_CONTEXT_KEY]
-    await services.feedback_store.record(vote)
+    try:
+        await services.feedback_store.record(vote)
+    except Exception:
+        logger.exception("Could not record feedback on message=%s", vote.message_ts)
+        await _tell(client, vote, THANKS_FAILED, logger)
+        return
     logger.info(
         "Feedback %s on message=%s thread=%s model=%s",
         "positive" if vote.positive else "negative",
@@ -52,12 +58,11 @@ async def handle_feedback_buttons(
         vote.thread_ts,
         vote.model,
     )
+    await _tell(client, vote, THANKS_POSITIVE if vote.positive else THANKS_NEGATIVE, logger)
+
+
+async def _tell(client: AsyncWebClient, vote: FeedbackVote, text: str, logger: Logger) -> None:
     try:
-        await client.chat_postEphemeral(
-            channel=vote.channel_id,
-            user=vote.user_id,
-            thread_ts=vote.thread_ts,
-            text=THANKS_POSITIVE if vote.positive else THANKS_NEGATIVE,
-        )
+        await client.chat_postEphemeral(channel=vote.channel_id, user=vote.user_id, thread_ts=vote.thread_ts, text=text)
     except SlackApiError as exc:
-        logger.warning("Could not thank the user for feedback: %s", exc.response.get("error"))
+        logger.warning("Could not answer the feedback click: %s", exc.response.get("error"))

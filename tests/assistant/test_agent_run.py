@@ -126,3 +126,30 @@ def test_backoff_grows_is_capped_jittered_and_honours_retry_after():
     assert max(delays) <= BACKOFF_CAP_SECONDS
     assert backoff_delay(0, 3.0, rng) == 3.0
     assert backoff_delay(0, 600.0, rng) == BACKOFF_CAP_SECONDS
+
+
+async def test_no_trace_is_recorded_even_with_an_openai_key(monkeypatch):
+    from agents.tracing import TracingProcessor, get_trace_provider, set_trace_processors
+
+    class Recorder(TracingProcessor):
+        def __init__(self):
+            self.traces = []
+
+        def on_trace_start(self, trace):
+            self.traces.append(trace)
+
+        def on_trace_end(self, trace): ...
+        def on_span_start(self, span): ...
+        def on_span_end(self, span): ...
+        def shutdown(self): ...
+        def force_flush(self): ...
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-would-upload-prompts")
+    recorder = Recorder()
+    saved = list(get_trace_provider()._multi_processor._processors)
+    set_trace_processors([recorder])  # in place of the exporter that would upload to OpenAI
+    try:
+        await _collect(_agent(ScriptedModel([ModelStep(output=[assistant_message("hi")])])))
+    finally:
+        set_trace_processors(saved)
+    assert recorder.traces == []

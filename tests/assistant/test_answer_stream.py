@@ -82,3 +82,29 @@ async def test_a_failed_background_flush_is_raised_to_the_caller(slack_sim, thre
     await asyncio.sleep(0.4)
     with pytest.raises(SlackApiError):
         await stream.finish()
+
+
+async def test_abort_during_a_slow_background_flush_waits_for_it_and_closes_the_stream(slack_sim, thread):
+    stream = _stream(slack_sim, thread, flush_interval=0.05)
+    await stream.append("first ")
+    slack_sim.delay_next("chat.appendStream", 1, 0.5)
+    await stream.append("second ")
+    await slack_sim.wait_for(lambda: slack_sim.state.calls("chat.appendStream") or None, timeout=2)
+    await stream.abort("Sorry!")
+    record = slack_sim.state.stream(stream.message_ts[0])
+    assert record.state == "stopped"
+    assert record.text == "first second \n\nSorry!"
+    assert slack_sim.state.calls("chat.postMessage") == []
+
+
+async def test_text_of_a_failed_background_flush_is_not_lost(slack_sim, thread):
+    stream = _stream(slack_sim, thread, flush_interval=0.05)
+    await stream.append("shown ")
+    slack_sim.fail_next("chat.appendStream", 1, error="internal_error", status=200)
+    await stream.append("lost? ")
+    await asyncio.sleep(0.3)
+    with pytest.raises(SlackApiError):
+        await stream.append("more")
+    await stream.abort("Sorry!")
+    record = slack_sim.state.stream(stream.message_ts[0])
+    assert record.text == "shown lost? more\n\nSorry!"

@@ -20,7 +20,7 @@ def _bot(ts: str, text: str, **extra) -> dict:
     return {"type": "message", "user": "UBOT", "bot_id": "BBOT", "text": text, "ts": ts, **extra}
 
 
-def test_history_keeps_user_and_bot_turns_in_order_before_the_question():
+def test_history_keeps_user_and_bot_turns_in_order_without_the_question_or_later_user_messages():
     messages = [
         _bot("1.0", "Thread title", subtype="assistant_app_thread"),
         _bot("1.1", "Hi! Ask me anything.", metadata={"event_type": GREETING_EVENT, "event_payload": {}}),
@@ -29,12 +29,14 @@ def test_history_keeps_user_and_bot_turns_in_order_before_the_question():
         _bot("2.5", "first answer"),
         _bot("3.5", ":warning: Service temporarily unavailable.", metadata={"event_type": NOTICE_EVENT}),
         _user("4.0", "the question being answered"),
+        _bot("4.5", "second answer, finished after the question was asked"),
         _user("5.0", "a later message"),
     ]
-    assert build_history(messages, bot=BOT, before_ts="4.0") == [
+    assert build_history(messages, bot=BOT, question_ts="4.0") == [
         {"role": "user", "content": "first question"},
         {"role": "assistant", "content": "first answer"},
         {"role": "user", "content": "second question"},
+        {"role": "assistant", "content": "second answer, finished after the question was asked"},
     ]
 
 
@@ -45,7 +47,7 @@ def test_history_drops_other_bots_edits_and_empty_messages():
         _user("1.2", "   "),
         {"type": "message", "subtype": "file_share", "user": "U1", "text": "see file", "ts": "1.3"},
     ]
-    assert build_history(messages, bot=BOT, before_ts="9.0") == [{"role": "user", "content": "see file"}]
+    assert build_history(messages, bot=BOT, question_ts="9.0") == [{"role": "user", "content": "see file"}]
 
 
 def test_channel_context_is_quoted_as_data():

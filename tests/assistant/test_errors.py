@@ -44,6 +44,11 @@ def _connection_error_wrapped() -> Exception:
         (asyncio.TimeoutError(), FailureKind.TIMEOUT),
         (litellm.exceptions.BadRequestError("bad shape", "m", "litellm_proxy"), FailureKind.INVALID_RESPONSE),
         (EmptyAnswerError("nothing"), FailureKind.INVALID_RESPONSE),
+        (litellm.exceptions.ContextWindowExceededError("too many tokens", "m", "litellm_proxy"), FailureKind.TOO_LONG),
+        (
+            litellm.exceptions.BadRequestError("This model's maximum context length is 8192 tokens", "m", "p"),
+            FailureKind.TOO_LONG,
+        ),
         (RuntimeError("bug"), FailureKind.UNEXPECTED),
     ],
 )

@@ -29,3 +29,21 @@ def _redacted(redactor, text):
     record = _record(text)
     redactor.filter(record)
     return record.getMessage()
+
+
+def test_litellm_logs_go_through_the_redacting_handler_only(capsys):
+    import litellm  # noqa: F401  (attaches its own handlers at import)
+
+    from assistant.logging_setup import configure_logging
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        configure_logging("INFO", ["sk-proxy-secret-key"])
+        logging.getLogger("LiteLLM").error("call failed with key sk-proxy-secret-key")
+        err = capsys.readouterr().err
+        leftover = [h for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy") for h in logging.getLogger(name).handlers]
+    finally:
+        root.handlers[:], root.level = saved
+    assert err.count("call failed") == 1 and "sk-proxy-secret-key" not in err
+    assert leftover == [], "a handler of litellm's own would print unredacted"

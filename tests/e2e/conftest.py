@@ -13,7 +13,14 @@ def run_bot(slack_sim, litellm_proxy, tmp_path):
     started: list[BotProcess] = []
 
     async def run(**overrides: str) -> BotProcess:
-        proxy = {"LITELLM_PROXY_URL": litellm_proxy.url, "LITELLM_API_KEY": litellm_proxy.master_key, "LOG_LEVEL": "DEBUG"}
+        proxy = {
+            "LITELLM_PROXY_URL": litellm_proxy.url,
+            "LITELLM_API_KEY": litellm_proxy.master_key,
+            "LOG_LEVEL": "DEBUG",
+            # With a key present the Agents SDK would upload traces to OpenAI; the network
+            # audit of the e2e tests proves it does not.
+            "OPENAI_API_KEY": "sk-e2e-key-that-must-not-be-used",
+        }
         env = sim_environment(slack_sim, tmp_path / "data", **{**proxy, **overrides})
         bot = start_bot(env, tmp_path)
         started.append(bot)

@@ -5,7 +5,13 @@ import sqlite3
 from urllib.parse import urlparse
 
 from tests.support.fake_openai import Reply
-from tests.support.slack_waits import feedback_elements, greeted_thread, wait_for_answers, wait_for_notice
+from tests.support.slack_waits import (
+    feedback_elements,
+    greeted_thread,
+    wait_for_answers,
+    wait_for_explicit_status_clear,
+    wait_for_notice,
+)
 
 
 async def test_greeting_streamed_multi_turn_answers_and_a_thumbs_down(slack_sim, litellm_proxy, upstream, run_bot, tmp_path):
@@ -65,6 +71,6 @@ async def test_a_wrong_proxy_key_gets_the_friendly_auth_message(slack_sim, upstr
     await slack_sim.user_says(thread, "Hello?")
     notice = await wait_for_notice(slack_sim, thread)
     assert "sign in" in notice["text"]
-    await slack_sim.wait_for(lambda: slack_sim.state.current_status(thread.channel_id, thread.thread_ts) == "" or None)
+    await wait_for_explicit_status_clear(slack_sim, thread)
     assert upstream.requests == []
     assert "sk-not-the-proxy-key" not in bot.log()

@@ -34,3 +34,13 @@ async def greeted_thread(sim, user_id, context_channel=None):
     thread = await sim.start_assistant_thread(user_id, context_channel=context_channel)
     await sim.wait_for(lambda: sim.state.bot_replies(thread.channel_id, thread.thread_ts))
     return thread
+
+
+async def wait_for_explicit_status_clear(sim, thread):
+    """Until the bot itself set the status to "" (Slack's own clear-on-reply does not count)."""
+
+    def cleared():
+        explicit = [s for s in sim.state.statuses(thread.channel_id, thread.thread_ts) if not s.cleared_by_reply]
+        return explicit[-1] if explicit and explicit[-1].status == "" else None
+
+    return await sim.wait_for(cleared, timeout=10, description="the bot clearing the status")

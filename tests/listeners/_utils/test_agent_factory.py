@@ -47,11 +47,3 @@ def test_agent_takes_the_callers_configuration():
 def test_a_key_is_required():
     with pytest.raises(ValueError, match="LITELLM_API_KEY"):
         create_assistant_agent()
-
-
-def test_tracing_is_off_even_with_an_openai_key(monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-would-upload-prompts")
-    from agents.tracing import get_trace_provider
-
-    provider = get_trace_provider()
-    assert getattr(provider, "_disabled", None) is True

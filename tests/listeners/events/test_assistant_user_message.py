@@ -13,7 +13,14 @@ from assistant.blocks import FEEDBACK_ACTION_ID
 from tests.support.assistant_fixtures import scripted_agent
 from tests.support.fake_openai import Reply
 from tests.support.scripted_replies import streamed_reply
-from tests.support.slack_waits import answers_in, feedback_elements, greeted_thread, wait_for_answers, wait_for_notice
+from tests.support.slack_waits import (
+    answers_in,
+    feedback_elements,
+    greeted_thread,
+    wait_for_answers,
+    wait_for_explicit_status_clear,
+    wait_for_notice,
+)
 
 
 async def test_a_question_gets_status_streamed_answer_title_feedback_and_followups(slack_sim, connect_assistant):
@@ -144,11 +151,9 @@ async def test_a_failure_before_any_text_posts_one_notice_and_clears_the_status(
         thread = await greeted_thread(slack_sim, alice.id)
         await slack_sim.user_says(thread, "Hello?")
         notice = await wait_for_notice(slack_sim, thread)
-        await slack_sim.wait_for(lambda: slack_sim.state.current_status(thread.channel_id, thread.thread_ts) == "" or None)
+        await wait_for_explicit_status_clear(slack_sim, thread)
     assert words in notice["text"]
     assert answers_in(slack_sim, thread) == [], "no stream was opened"
-    explicit = [s for s in slack_sim.state.statuses(thread.channel_id, thread.thread_ts) if not s.cleared_by_reply]
-    assert explicit[-1].status == "", "the status is cleared explicitly"
 
 
 async def test_a_failure_mid_stream_closes_the_stream_with_the_notice(slack_sim, connect_assistant):
@@ -160,7 +165,7 @@ async def test_a_failure_mid_stream_closes_the_stream_with_the_notice(slack_sim,
         thread = await greeted_thread(slack_sim, alice.id)
         await slack_sim.user_says(thread, "Tell me")
         [answer] = await wait_for_answers(slack_sim, thread)
-        await slack_sim.wait_for(lambda: slack_sim.state.current_status(thread.channel_id, thread.thread_ts) == "" or None)
+        await wait_for_explicit_status_clear(slack_sim, thread)
     assert answer.text.startswith("The answer starts well")
     assert "temporarily unavailable" in answer.text
     assert answer.text.count("The answer starts well") == 1
@@ -217,3 +222,29 @@ async def test_a_wrong_proxy_key_gets_the_friendly_auth_message(slack_sim, conne
         notice = await wait_for_notice(slack_sim, thread)
     assert "sign in" in notice["text"] and "LITELLM_API_KEY" in notice["text"]
     assert upstream.requests == [], "the proxy refused the key before calling the provider"
+
+
+async def test_slack_failures_around_the_answer_do_not_stop_it(slack_sim, connect_assistant, caplog):
+    alice = slack_sim.add_user(name="alice")
+    model = ScriptedModel([streamed_reply("Still answered.")])
+    async with connect_assistant(agent=scripted_agent(model)):
+        thread = await greeted_thread(slack_sim, alice.id)
+        slack_sim.fail_next("assistant.threads.setStatus", 1, error="internal_error", status=200)
+        slack_sim.fail_next("conversations.replies", 1, error="internal_error", status=200)
+        await slack_sim.user_says(thread, "Are you there?")
+        [answer] = await wait_for_answers(slack_sim, thread)
+    assert answer.text == "Still answered."
+    assert "Answering without history" in caplog.text
+
+
+async def test_two_quick_questions_in_one_thread_are_answered_in_order(slack_sim, connect_assistant):
+    alice = slack_sim.add_user(name="alice")
+    model = ScriptedModel([streamed_reply("First ", "answer.", pause=0.2), streamed_reply("Second answer.")])
+    async with connect_assistant(agent=scripted_agent(model)):
+        thread = await greeted_thread(slack_sim, alice.id)
+        await slack_sim.user_says(thread, "First question")
+        await slack_sim.user_says(thread, "Second question")
+        answers = await wait_for_answers(slack_sim, thread, 2)
+    assert [a.text for a in answers] == ["First answer.", "Second answer."]
+    assert answers[0].stopped_at <= answers[1].started_at, "the answers did not interleave"
+    assert {"role": "assistant", "content": "First answer."} in model.last_call.input
