@@ -120,6 +120,9 @@ async def answer_question(
     bot: BotIdentity,
     logger: logging.Logger,
 ) -> None:
+    if not services.recent_questions.claim((question.channel_id, question.message_ts)):
+        logger.info("Ignoring a repeated delivery of message %s", question.message_ts)
+        return
     async with services.thread_locks.hold((question.channel_id, question.thread_ts)):
         await _answer(question, client=client, services=services, bot=bot, logger=logger)
 

@@ -22,6 +22,7 @@ class FailureKind(str, Enum):
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
     TIMEOUT = "timeout"
+    CUT_OFF = "cut_off"
     TOO_LONG = "too_long"
     INVALID_RESPONSE = "invalid_response"
     UNEXPECTED = "unexpected"
@@ -29,6 +30,10 @@ class FailureKind(str, Enum):
 
 class EmptyAnswerError(Exception):
     """The model finished without producing any text."""
+
+
+class CutStreamError(Exception):
+    """The model's stream ended without a finish reason: the answer is incomplete."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,10 @@ USER_MESSAGES: dict[FailureKind, str] = {
     FailureKind.RATE_LIMITED: ":hourglass: The AI service is busy right now (rate limited). Please try again in a minute.",
     FailureKind.UNAVAILABLE: ":warning: Service temporarily unavailable. Please try again in a few moments.",
     FailureKind.TIMEOUT: ":hourglass: The AI service took too long to answer. Please try again, or ask a shorter question.",
+    FailureKind.CUT_OFF: (
+        ":scissors: The answer was cut off before it finished (the connection to the AI service dropped). "
+        "Ask me to continue, or try again."
+    ),
     FailureKind.TOO_LONG: (
         ":warning: This conversation is too long for the model. Please start a new thread, "
         "or ask a shorter question."
@@ -94,6 +103,8 @@ def _kind(exc: BaseException) -> FailureKind:
     if any(isinstance(e, (asyncio.TimeoutError, TimeoutError, openai.APITimeoutError)) for e in chain):
         return FailureKind.TIMEOUT
     top = chain[0]
+    if isinstance(top, CutStreamError):
+        return FailureKind.CUT_OFF
     status = _status(top)
     if isinstance(top, openai.AuthenticationError) or status in (401, 403):
         return FailureKind.AUTH
@@ -125,12 +136,14 @@ _LOG_LEVELS: dict[FailureKind, int] = {
     FailureKind.RATE_LIMITED: logging.WARNING,
     FailureKind.UNAVAILABLE: logging.WARNING,
     FailureKind.TIMEOUT: logging.WARNING,
+    FailureKind.CUT_OFF: logging.WARNING,
     FailureKind.TOO_LONG: logging.WARNING,
     FailureKind.INVALID_RESPONSE: logging.ERROR,
     FailureKind.UNEXPECTED: logging.ERROR,
 }
 
-RETRYABLE_KINDS = frozenset({FailureKind.RATE_LIMITED, FailureKind.UNAVAILABLE})
+# A cut before any text was shown is safe to retry; agent_run never retries after the first token.
+RETRYABLE_KINDS = frozenset({FailureKind.RATE_LIMITED, FailureKind.UNAVAILABLE, FailureKind.CUT_OFF})
 
 
 def describe_failure(exc: BaseException) -> Failure:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import assistant.offline  # noqa: F401  (must run before litellm and agents are imported)
 
 from agents import Agent, ModelSettings
-from agents.extensions.models.litellm_model import LitellmModel
+
+from assistant.proxy_model import ProxyLitellmModel
 
 from assistant.settings import DEFAULT_MODEL, DEFAULT_PROXY_URL, DEFAULT_SYSTEM_PROMPT, DEFAULT_TIMEOUT_SECONDS
 
@@ -41,7 +42,7 @@ def create_assistant_agent(
     return Agent(
         name="Slack Assistant",
         instructions=system_prompt or DEFAULT_SYSTEM_PROMPT,
-        model=LitellmModel(
+        model=ProxyLitellmModel(
             model=proxy_model_name(model or DEFAULT_MODEL),
             api_key=api_key,
             base_url=proxy_url or DEFAULT_PROXY_URL,
