@@ -18,6 +18,7 @@ import logging
 import time
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from assistant.conversation import NOTICE_EVENT
@@ -28,6 +29,9 @@ MAX_CALL_CHARS = 12_000
 # One markdown message holds 12,000 characters; past that the answer continues in a new message.
 MAX_MESSAGE_CHARS = 12_000
 DEFAULT_FLUSH_INTERVAL = 1.0
+# A rate-limited finish waits and tries again this many times before giving up.
+MAX_FINISH_ATTEMPTS = 10
+DEFAULT_RETRY_AFTER_SECONDS = 1.0
 
 
 class AnswerStream:
@@ -87,7 +91,12 @@ class AnswerStream:
         await self._stop_timer()
         async with self._lock:
             self._raise_failure()
-            await self._send_pending(keep_last=True)
+            for _ in range(MAX_FINISH_ATTEMPTS):
+                await self._send_pending(keep_last=True)
+                if self._open_ts is not None and len(self._pending) <= self._room():
+                    break
+                # Rate-limited with more text left than chat.stopStream can carry: wait it out.
+                await asyncio.sleep(max(self._last_send + self._flush_interval - time.monotonic(), 0.1))
             if self._open_ts is None:
                 raise ValueError("finish() needs an answer: nothing was appended")
             await self._client.chat_stopStream(
@@ -179,7 +188,7 @@ class AnswerStream:
                 await self._close_open_message()
                 continue
             room = self._max_message_chars - self._open_chars
-            limit = min(room, MAX_CALL_CHARS)
+            limit = self._room()
             if keep_last and self._open_ts is not None and len(self._pending) <= limit:
                 return
             piece, rest = split_text(self._pending, limit)
@@ -187,13 +196,34 @@ class AnswerStream:
             if self._open_ts is None:
                 await self._start(piece)
             else:
-                await self._client.chat_appendStream(channel=self._channel, ts=self._open_ts, markdown_text=piece)
+                try:
+                    await self._client.chat_appendStream(channel=self._channel, ts=self._open_ts, markdown_text=piece)
+                except SlackApiError as exc:
+                    if exc.response.get("error") != "ratelimited":
+                        raise
+                    # Slack refused this batch for now (after the client's own retries): the
+                    # text stays pending and goes out, whole, with a later flush.
+                    self._defer(exc)
+                    return
                 self._open_chars += len(piece)
             # Only now is the piece shown; append() may have added text behind it meanwhile.
             self._pending = self._pending[len(piece) :]
             if rest and limit == room:
                 # The rest does not fit this message: close it and continue in a new one.
                 await self._close_open_message()
+
+    def _room(self) -> int:
+        return min(self._max_message_chars - self._open_chars, MAX_CALL_CHARS)
+
+    def _defer(self, exc: SlackApiError) -> None:
+        try:
+            delay = float(exc.response.headers.get("Retry-After", DEFAULT_RETRY_AFTER_SECONDS))
+        except (TypeError, ValueError, AttributeError):
+            delay = DEFAULT_RETRY_AFTER_SECONDS
+        self._logger.info("chat.appendStream rate-limited; holding %d characters for %.1fs", len(self._pending), delay)
+        self._last_send = time.monotonic() + delay - self._flush_interval
+        if self._timer is None or self._timer is asyncio.current_task():
+            self._timer = asyncio.create_task(self._flush_after(delay))
 
     async def _close_open_message(self) -> None:
         await self._client.chat_stopStream(channel=self._channel, ts=self._open_ts)

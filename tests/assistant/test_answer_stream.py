@@ -108,3 +108,17 @@ async def test_text_of_a_failed_background_flush_is_not_lost(slack_sim, thread):
     await stream.abort("Sorry!")
     record = slack_sim.state.stream(stream.message_ts[0])
     assert record.text == "shown lost? more\n\nSorry!"
+
+
+async def test_rate_limited_appends_are_held_and_sent_later_without_loss(slack_sim, thread):
+    stream = _stream(slack_sim, thread, flush_interval=0.05)
+    slack_sim.fail_next("chat.appendStream", 3, error="ratelimited", status=429, retry_after=1)
+    pieces = [f"piece{i} " for i in range(30)]
+    await stream.append(pieces[0])
+    for piece in pieces[1:]:
+        await stream.append(piece)
+        await asyncio.sleep(0.01)
+    await stream.finish()
+    record = slack_sim.state.stream(stream.message_ts[0])
+    assert record.state == "stopped" and record.text == "".join(pieces)
+    assert any(not c.ok for c in slack_sim.state.calls("chat.appendStream")), "the limit was hit"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,15 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    async def wait_for_log(self, text: str, timeout: float = 10.0) -> str:
+        """The log once it contains `text` (polled; the bot writes it from another process)."""
+        deadline = time.monotonic() + timeout
+        while text not in (log := self.log()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{text!r} not in the bot's log after {timeout}s:\n{log[-2000:]}")
+            await asyncio.sleep(0.05)
+        return log
 
     def connections(self) -> list[dict[str, Any]]:
         if not self.network_log.exists():

@@ -1,61 +1,73 @@
-"""The real app.py process, end to end: local Slack simulator over Socket Mode, real LiteLLM
-proxy in front of a fake OpenAI-compatible upstream."""
+"""The real app.py process, end to end, on the happy paths: local Slack simulator over Socket
+Mode, real LiteLLM proxy in front of a fake OpenAI-compatible upstream."""
 
 import sqlite3
 from urllib.parse import urlparse
 
 from tests.support.fake_openai import Reply
-from tests.support.slack_waits import (
-    feedback_elements,
-    greeted_thread,
-    wait_for_answers,
-    wait_for_explicit_status_clear,
-    wait_for_notice,
-)
+from tests.support.slack_waits import feedback_elements, greeted_thread, wait_for_answers
 
 
-async def test_greeting_streamed_multi_turn_answers_and_a_thumbs_down(slack_sim, litellm_proxy, upstream, run_bot, tmp_path):
+def _chat_requests(upstream):
+    return [r.json for r in upstream.requests if r.path.endswith("/chat/completions")]
+
+
+def _votes(data_dir):
+    with sqlite3.connect(data_dir / "assistant.sqlite3") as db:
+        return db.execute("SELECT user_id, message_ts, positive, model FROM feedback").fetchall()
+
+
+async def test_a_new_thread_gets_a_greeting_and_suggested_prompts(slack_sim, run_bot):
     alice = slack_sim.add_user(name="alice")
-    upstream.enqueue(
-        Reply(text="The capital of France is Paris.", token_delay=0.01),
-        Reply(text="About 2.1 million people live in Paris.", token_delay=0.01),
-    )
-    bot = await run_bot(ASSISTANT_MODEL="anthropic/claude-3-sonnet-20240229", ASSISTANT_SYSTEM_PROMPT="You are the e2e assistant.")
-
+    await run_bot()
     thread = await greeted_thread(slack_sim, alice.id)
     prompts = await slack_sim.wait_for(lambda: slack_sim.state.prompts(thread.channel_id, thread.thread_ts))
-    assert len(prompts[0].prompts) == 3
+    assert len(prompts[0].prompts) == 3 and all(p["title"] and p["message"] for p in prompts[0].prompts)
+    assert slack_sim.state.bot_replies(thread.channel_id, thread.thread_ts)[0]["text"].startswith("Hi!")
 
-    await slack_sim.user_says(thread, "What is the capital of France?")
-    [first] = await wait_for_answers(slack_sim, thread, 1)
-    await slack_sim.user_says(thread, "How many people live there?")
-    answers = await wait_for_answers(slack_sim, thread, 2)
-    assert [a.text for a in answers] == ["The capital of France is Paris.", "About 2.1 million people live in Paris."]
-    assert len(first.chunks) >= 2, "the answer streamed in more than one piece"
 
-    chat = [r.json for r in upstream.requests if r.path.endswith("/chat/completions")]
-    assert len(chat) == 2
-    assert chat[1]["messages"] == [
+async def test_a_clicked_suggested_prompt_streams_an_answer_with_feedback_buttons(slack_sim, upstream, run_bot):
+    alice = slack_sim.add_user(name="alice")
+    upstream.enqueue(Reply(text="Here is a short, friendly message for your team.", token_delay=0.02))
+    await run_bot()
+    thread = await greeted_thread(slack_sim, alice.id)
+    prompts = await slack_sim.wait_for(lambda: slack_sim.state.prompts(thread.channel_id, thread.thread_ts))
+    # Clicking a suggested prompt makes Slack post its message as the user's.
+    await slack_sim.user_says(thread, prompts[0].prompts[1]["message"])
+    [answer] = await wait_for_answers(slack_sim, thread)
+    assert answer.text == "Here is a short, friendly message for your team."
+    assert len(answer.chunks) >= 2, "streamed in more than one piece"
+    assert [e["type"] for e in feedback_elements(answer)] == ["feedback_buttons"]
+    assert _chat_requests(upstream)[0]["messages"][-1]["content"] == prompts[0].prompts[1]["message"]
+
+
+async def test_three_turns_reach_the_upstream_with_every_earlier_turn(slack_sim, litellm_proxy, upstream, run_bot, tmp_path):
+    alice = slack_sim.add_user(name="alice")
+    replies = ["Paris.", "About 2.1 million.", "The Seine."]
+    upstream.enqueue(*(Reply(text=text) for text in replies))
+    bot = await run_bot(ASSISTANT_MODEL="anthropic/claude-3-sonnet-20240229", ASSISTANT_SYSTEM_PROMPT="You are the e2e assistant.")
+    thread = await greeted_thread(slack_sim, alice.id)
+    questions = ["Capital of France?", "How many people live there?", "Which river runs through it?"]
+    for turn, question in enumerate(questions, start=1):
+        await slack_sim.user_says(thread, question)
+        await wait_for_answers(slack_sim, thread, turn)
+
+    assert [a.text for a in await wait_for_answers(slack_sim, thread, 3)] == replies
+    last = _chat_requests(upstream)[-1]
+    assert last["messages"] == [
         {"role": "system", "content": "You are the e2e assistant."},
-        {"role": "user", "content": "What is the capital of France?"},
-        {"role": "assistant", "content": "The capital of France is Paris."},
-        {"role": "user", "content": "How many people live there?"},
+        {"role": "user", "content": questions[0]},
+        {"role": "assistant", "content": replies[0]},
+        {"role": "user", "content": questions[1]},
+        {"role": "assistant", "content": replies[1]},
+        {"role": "user", "content": questions[2]},
     ]
-
-    [buttons] = feedback_elements(answers[1])
-    await slack_sim.wait_for_ack(await slack_sim.click_feedback(answers[1].ts, alice.id, buttons["negative_button"]["value"]))
-    await slack_sim.wait_for(lambda: slack_sim.state.ephemeral_messages() or None)
-    assert bot.stop() == 0, bot.log()[-2000:]
-
-    with sqlite3.connect(tmp_path / "data" / "assistant.sqlite3") as db:
-        votes = db.execute("SELECT user_id, message_ts, positive, model FROM feedback").fetchall()
-    assert votes == [(alice.id, answers[1].ts, 0, "anthropic/claude-3-sonnet-20240229")]
-
+    assert bot.stop() == 0
     log = bot.log()
-    assert "Answered thread=" in log and "output_tokens=" in log
+    assert log.count("Answered thread=") == 3 and "output_tokens=" in log
+    # Nothing secret in a full DEBUG log of the run (the bot also had an OPENAI_API_KEY).
     for secret in (litellm_proxy.master_key, slack_sim.workspace.bot_token, slack_sim.workspace.app_token):
         assert secret not in log, "a secret reached the log"
-
     # The bot talked to the simulator and the proxy, and to nothing else.
     allowed = {("127.0.0.1", urlparse(slack_sim.api_url).port), ("127.0.0.1", urlparse(litellm_proxy.url).port)}
     connects = {tuple(c["address"][:2]) for c in bot.connections() if c["event"] == "connect" and isinstance(c["address"], list)}
@@ -64,13 +76,40 @@ async def test_greeting_streamed_multi_turn_answers_and_a_thumbs_down(slack_sim,
     assert lookups <= {"127.0.0.1", "localhost"}, lookups
 
 
-async def test_a_wrong_proxy_key_gets_the_friendly_auth_message(slack_sim, upstream, run_bot):
+async def test_thumbs_up_then_down_on_one_answer_keeps_one_vote_the_latest(slack_sim, upstream, run_bot, tmp_path):
     alice = slack_sim.add_user(name="alice")
-    bot = await run_bot(LITELLM_API_KEY="sk-not-the-proxy-key")
+    upstream.enqueue(Reply(text="An answer to rate."))
+    bot = await run_bot()
     thread = await greeted_thread(slack_sim, alice.id)
-    await slack_sim.user_says(thread, "Hello?")
-    notice = await wait_for_notice(slack_sim, thread)
-    assert "sign in" in notice["text"]
-    await wait_for_explicit_status_clear(slack_sim, thread)
-    assert upstream.requests == []
-    assert "sk-not-the-proxy-key" not in bot.log()
+    await slack_sim.user_says(thread, "Rate me")
+    [answer] = await wait_for_answers(slack_sim, thread)
+    [buttons] = feedback_elements(answer)
+    for count, value in enumerate((buttons["positive_button"]["value"], buttons["negative_button"]["value"]), start=1):
+        await slack_sim.wait_for_ack(await slack_sim.click_feedback(answer.ts, alice.id, value))
+        await slack_sim.wait_for(lambda: len(slack_sim.state.ephemeral_messages()) >= count or None)
+    assert bot.stop() == 0
+    assert _votes(tmp_path / "data") == [(alice.id, answer.ts, 0, "openai/gpt-4")]
+
+
+async def test_channel_context_is_used_only_when_readable_and_the_user_is_a_member(slack_sim, upstream, run_bot):
+    alice = slack_sim.add_user(name="alice")
+    bob = slack_sim.add_user(name="bob")
+    launch = slack_sim.add_channel("launch", members=[alice.id, bob.id], messages=[(bob.id, "Launch moved to Thursday.")])
+    secret = slack_sim.add_channel("secret", members=[bob.id], messages=[(bob.id, "Salaries are in the sheet.")])
+    hidden = slack_sim.add_channel("hidden", members=[alice.id, bob.id], readable=False, messages=[(bob.id, "Hidden plans.")])
+    await run_bot()
+    thread = await greeted_thread(slack_sim, alice.id, context_channel=launch)
+    steps = [(None, "When is the launch?", "Launch moved to Thursday."), (secret, "What about pay?", None), (hidden, "Any plans?", None)]
+    for turn, (channel, question, expected) in enumerate(steps, start=1):
+        if channel is not None:
+            await slack_sim.wait_for_ack(await slack_sim.change_context(thread, channel))
+        await slack_sim.user_says(thread, question)
+        await wait_for_answers(slack_sim, thread, turn)
+        prompt = _chat_requests(upstream)[-1]["messages"][-1]["content"]
+        assert prompt.endswith(question)
+        for leaked in ("Salaries are in the sheet.", "Hidden plans."):
+            assert leaked not in prompt
+        if expected:
+            assert expected in prompt and "<channel_context>" in prompt
+        else:
+            assert "<channel_context>" not in prompt

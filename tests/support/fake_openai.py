@@ -70,6 +70,9 @@ class Reply:
     hang: bool = False
     cut_after_tokens: int | None = None
     tool_call: tuple[str, str] | None = None
+    when_last_user_says: str | None = None
+    """Only for a request whose last user message contains this text (for concurrent tests,
+    where the order requests arrive in is not fixed); ``None`` matches any request."""
 
 
 @dataclass(frozen=True)
@@ -204,8 +207,12 @@ class FakeOpenAIServer(StartStop):
     def _next_reply(self, request: RecordedRequest) -> tuple[Reply, asyncio.Event]:
         with self._lock:
             self._requests.append(request)
-            reply = self._queue.popleft() if self._queue else Reply(text=self.default_text)
-            return reply, self._interrupt
+            last_user = _last_user_text(request.json)
+            for reply in self._queue:
+                if reply.when_last_user_says is None or reply.when_last_user_says in last_user:
+                    self._queue.remove(reply)
+                    return reply, self._interrupt
+            return Reply(text=self.default_text), self._interrupt
 
     # ------------------------------------------------------------------- handlers
 
@@ -248,6 +255,15 @@ class FakeOpenAIServer(StartStop):
             # Drop the connection instead of answering; aiohttp discards this response.
             _abort(request)
             return web.Response(status=503)
+
+
+def _last_user_text(body: Any) -> str:
+    messages = body.get("messages") if isinstance(body, dict) else None
+    for message in reversed(messages or []):
+        if isinstance(message, dict) and message.get("role") == "user":
+            content = message.get("content")
+            return content if isinstance(content, str) else json.dumps(content)
+    return ""
 
 
 async def _stream(
