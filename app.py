@@ -72,7 +72,7 @@ async def open_services(settings: Settings, database: SqliteDatabase, agent: Age
     feedback_store = FeedbackStore(database)
     await thread_context_store.create_tables()
     await feedback_store.create_tables()
-    return Services(settings, agent, thread_context_store, feedback_store)
+    return Services.build(settings, agent, thread_context_store, feedback_store)
 
 
 async def _check_slack_token(client: AsyncWebClient, settings: Settings) -> None:

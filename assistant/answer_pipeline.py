@@ -1,8 +1,10 @@
 """The one answer pipeline every surface that asks a question goes through:
 
-status → thread history + channel context → agent run → stream to Slack → feedback buttons,
-follow-up prompts and a usage log line; or, on failure, one friendly notice, stream closed and
-status cleared. Listeners only translate Slack payloads into a `Question`.
+once per message → access (allow-lists, guests) → rate limits → status → thread history +
+channel context (readable and member only) → redaction and prompt budget → agent run → stream
+to Slack → feedback buttons, follow-up prompts and a usage log line; or, on failure, one
+friendly notice, stream closed and status cleared. Listeners only translate Slack payloads into
+a `Question`.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from assistant.agent_run import stream_agent_answer
-from assistant.answer_stream import AnswerStream
+from assistant.agent_run import Timeouts, stream_agent_answer
+from assistant.answer_stream import AnswerStream, post_notice
 from assistant.blocks import build_feedback_blocks
-from assistant.channel_context import load_channel_context
 from assistant.conversation import BotIdentity, ChannelContext, build_agent_input, build_history
+from assistant.prompt_budget import fit_to_budget, truncate_question
 from assistant.errors import EmptyAnswerError, FailureKind, describe_failure
 from assistant.followups import build_followup_prompts
 from assistant.services import Services
@@ -83,11 +85,28 @@ async def _thread_messages(client: AsyncWebClient, question: Question, logger: l
     return messages
 
 
-async def _context_for(client: AsyncWebClient, question: Question, logger: logging.Logger) -> ChannelContext | None:
+async def _context_for(
+    client: AsyncWebClient, services: Services, question: Question, logger: logging.Logger
+) -> ChannelContext | None:
     if question.context_channel_id is None:
         return None
-    return await load_channel_context(
+    return await services.context_reader.load(
         client, channel_id=question.context_channel_id, user_id=question.user_id, logger=logger
+    )
+
+
+def limit_message(per_minute: int, scope: str, wait_seconds: float) -> str:
+    who = "you are" if scope == "user" else "this channel is"
+    return (
+        f":hourglass: Slow down a little: {who} over the limit of {per_minute} questions per minute. "
+        f"Please try again in {max(1, round(wait_seconds))} seconds."
+    )
+
+
+def truncation_note(kept: int, original: int) -> str:
+    return (
+        f":scissors: Your message was long ({original:,} characters), so I read only the first {kept:,}. "
+        "For more, split it into several messages."
     )
 
 
@@ -123,8 +142,40 @@ async def answer_question(
     if not services.recent_questions.claim((question.channel_id, question.message_ts)):
         logger.info("Ignoring a repeated delivery of message %s", question.message_ts)
         return
-    async with services.thread_locks.hold((question.channel_id, question.thread_ts)):
-        await _answer(question, client=client, services=services, bot=bot, logger=logger)
+    task = asyncio.current_task()
+    if task is not None:
+        services.inflight.add(task)
+    try:
+        if await _refused(question, client=client, services=services, logger=logger):
+            return
+        async with services.thread_locks.hold((question.channel_id, question.thread_ts)):
+            await _answer(question, client=client, services=services, bot=bot, logger=logger)
+    finally:
+        services.inflight.discard(task)
+
+
+async def _refused(question: Question, *, client: AsyncWebClient, services: Services, logger: logging.Logger) -> bool:
+    """Access and rate limits, checked before anything costs a model call."""
+    refusal = await services.access.refusal(
+        client, team_id=question.team_id, enterprise_id=question.enterprise_id, user_id=question.user_id, logger=logger
+    )
+    if refusal is None:
+        channel_key = question.context_channel_id or question.channel_id
+        decision = services.limits.check(question.user_id, channel_key)
+        if decision.allowed:
+            return False
+        logger.info("Rate limit (%s) for user %s: retry in %.0fs", decision.scope, question.user_id, decision.retry_after_seconds)
+        if question.user_id in services.limit_notices:
+            return True  # told once already; more notices would only add to the flood
+        services.limit_notices.set(question.user_id, True)
+        per_minute = services.settings.user_per_minute if decision.scope == "user" else services.settings.channel_per_minute
+        refusal = limit_message(per_minute, decision.scope, decision.retry_after_seconds)
+    else:
+        logger.info("Refused user %s (team %s)", question.user_id, question.team_id)
+    await _best_effort(
+        "chat.postMessage", post_notice(client, channel=question.channel_id, thread_ts=question.thread_ts, text=refusal), logger
+    )
+    return True
 
 
 async def _answer(
@@ -141,7 +192,19 @@ async def _answer(
         logger=logger,
     )
     title_task: asyncio.Task[None] | None = None
+    asked = truncate_question(question.text, settings.max_question_chars)
     try:
+        if asked.truncated:
+            await _best_effort(
+                "chat.postMessage",
+                post_notice(
+                    client,
+                    channel=question.channel_id,
+                    thread_ts=question.thread_ts,
+                    text=truncation_note(len(asked.text), asked.original_chars),
+                ),
+                logger,
+            )
         await _best_effort(
             "assistant.threads.setStatus",
             client.assistant_threads_setStatus(
@@ -153,9 +216,16 @@ async def _answer(
             logger,
         )
         messages, context = await asyncio.gather(
-            _thread_messages(client, question, logger), _context_for(client, question, logger)
+            _thread_messages(client, question, logger), _context_for(client, services, question, logger)
         )
         history = build_history(messages, bot=bot, question_ts=question.message_ts)
+        history, context = fit_to_budget(
+            system_prompt=settings.system_prompt,
+            history=history,
+            context=context,
+            question=asked.text,
+            budget_chars=settings.prompt_budget_chars,
+        )
         if not any(turn["role"] == "user" for turn in history):
             title_task = asyncio.create_task(
                 _best_effort(
@@ -168,9 +238,9 @@ async def _answer(
             )
         stats = await stream_agent_answer(
             services.agent,
-            build_agent_input(history, question.text, context),
+            build_agent_input(history, asked.text, context),
             stream.append,
-            timeout_seconds=settings.timeout_seconds,
+            timeouts=Timeouts(settings.timeout_seconds, settings.first_token_timeout_seconds, settings.idle_timeout_seconds),
             logger=logger,
         )
         if not stream.text.strip():

@@ -135,12 +135,7 @@ class AnswerStream:
                 await self._client.chat_stopStream(channel=self._channel, ts=open_ts)
             except Exception as exc:
                 self._logger.warning("Could not stop stream %s: %s", open_ts, _slack_error(exc))
-        await self._client.chat_postMessage(
-            channel=self._channel,
-            thread_ts=self._thread_ts,
-            text=text,
-            metadata={"event_type": NOTICE_EVENT, "event_payload": {}},
-        )
+        await post_notice(self._client, channel=self._channel, thread_ts=self._thread_ts, text=text)
 
     async def _flush_after(self, delay: float) -> None:
         try:
@@ -240,6 +235,13 @@ class AnswerStream:
         self._open_ts = str(response["ts"])
         self._open_chars = len(text)
         self.message_ts.append(self._open_ts)
+
+
+async def post_notice(client: AsyncWebClient, *, channel: str, thread_ts: str, text: str) -> None:
+    """A message from the bot that is not an answer: marked so it never enters the history."""
+    await client.chat_postMessage(
+        channel=channel, thread_ts=thread_ts, text=text, metadata={"event_type": NOTICE_EVENT, "event_payload": {}}
+    )
 
 
 def _slack_error(exc: Exception) -> str:

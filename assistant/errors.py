@@ -22,6 +22,8 @@ class FailureKind(str, Enum):
     RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
     TIMEOUT = "timeout"
+    STALLED = "stalled"
+    CAPPED = "capped"
     CUT_OFF = "cut_off"
     TOO_LONG = "too_long"
     INVALID_RESPONSE = "invalid_response"
@@ -34,6 +36,15 @@ class EmptyAnswerError(Exception):
 
 class CutStreamError(Exception):
     """The model's stream ended without a finish reason: the answer is incomplete."""
+
+
+class AnswerTimeout(TimeoutError):
+    """A time limit of the answer expired: before the first token, between tokens, or overall."""
+
+    def __init__(self, phase: str, seconds: float):
+        self.phase = phase  # "first_token" | "idle" | "overall"
+        self.seconds = seconds
+        super().__init__(f"{phase} timeout after {seconds:g}s")
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,9 @@ USER_MESSAGES: dict[FailureKind, str] = {
     FailureKind.RATE_LIMITED: ":hourglass: The AI service is busy right now (rate limited). Please try again in a minute.",
     FailureKind.UNAVAILABLE: ":warning: Service temporarily unavailable. Please try again in a few moments.",
     FailureKind.TIMEOUT: ":hourglass: The AI service took too long to answer. Please try again, or ask a shorter question.",
+    # Timeouts that cut an answer already under way: say it is incomplete, offer to continue.
+    FailureKind.STALLED: ":hourglass: The answer stalled and was cut off here. Ask me to continue.",
+    FailureKind.CAPPED: ":hourglass: The answer reached the time limit and was cut off here. Ask me to continue.",
     FailureKind.CUT_OFF: (
         ":scissors: The answer was cut off before it finished (the connection to the AI service dropped). "
         "Ask me to continue, or try again."
@@ -99,6 +113,10 @@ def _detail(exc: BaseException) -> str:
 
 def _kind(exc: BaseException) -> FailureKind:
     chain = _causes(exc)
+    if isinstance(exc, AnswerTimeout) and exc.phase == "idle":
+        return FailureKind.STALLED
+    if isinstance(exc, AnswerTimeout) and exc.phase == "overall":
+        return FailureKind.CAPPED
     # Timeouts first: openai.APITimeoutError is a subclass of APIConnectionError.
     if any(isinstance(e, (asyncio.TimeoutError, TimeoutError, openai.APITimeoutError)) for e in chain):
         return FailureKind.TIMEOUT
@@ -136,6 +154,8 @@ _LOG_LEVELS: dict[FailureKind, int] = {
     FailureKind.RATE_LIMITED: logging.WARNING,
     FailureKind.UNAVAILABLE: logging.WARNING,
     FailureKind.TIMEOUT: logging.WARNING,
+    FailureKind.STALLED: logging.WARNING,
+    FailureKind.CAPPED: logging.WARNING,
     FailureKind.CUT_OFF: logging.WARNING,
     FailureKind.TOO_LONG: logging.WARNING,
     FailureKind.INVALID_RESPONSE: logging.ERROR,

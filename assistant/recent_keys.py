@@ -9,25 +9,21 @@ still answered.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
+
+from assistant.ttl_cache import TTLCache
 
 DEFAULT_TTL_SECONDS = 15 * 60
 
 
 class RecentKeys:
     def __init__(self, ttl_seconds: float = DEFAULT_TTL_SECONDS, clock: Callable[[], float] = time.monotonic):
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._seen: OrderedDict[Hashable, float] = OrderedDict()
+        self._seen: TTLCache[bool] = TTLCache(ttl_seconds, clock=clock)
 
     def claim(self, key: Hashable) -> bool:
-        now = self._clock()
-        while self._seen and next(iter(self._seen.values())) <= now - self._ttl:
-            self._seen.popitem(last=False)
         if key in self._seen:
             return False
-        self._seen[key] = now
+        self._seen.set(key, True)
         return True
 
     def __len__(self) -> int:

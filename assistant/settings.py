@@ -22,7 +22,14 @@ DEFAULT_SYSTEM_PROMPT = (
 )
 DEFAULT_GREETING = "Hi! I'm your AI assistant. Ask me anything, or pick one of the suggestions below."
 DEFAULT_TIMEOUT_SECONDS = 60.0
+DEFAULT_FIRST_TOKEN_TIMEOUT_SECONDS = 30.0
+DEFAULT_IDLE_TIMEOUT_SECONDS = 20.0
 DEFAULT_DATA_DIR = "./data"
+DEFAULT_USER_PER_MINUTE = 10
+DEFAULT_CHANNEL_PER_MINUTE = 30
+DEFAULT_PROMPT_BUDGET_CHARS = 24_000
+DEFAULT_MAX_QUESTION_CHARS = 4_000
+DEFAULT_SHUTDOWN_GRACE_SECONDS = 20.0
 
 SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "LITELLM_API_KEY")
 
@@ -74,8 +81,20 @@ class Settings:
     greeting: str = DEFAULT_GREETING
     suggested_prompts: tuple[SuggestedPrompt, ...] = DEFAULT_SUGGESTED_PROMPTS
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    first_token_timeout_seconds: float = DEFAULT_FIRST_TOKEN_TIMEOUT_SECONDS
+    idle_timeout_seconds: float = DEFAULT_IDLE_TIMEOUT_SECONDS
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     log_level: str = "INFO"
+    user_per_minute: int = DEFAULT_USER_PER_MINUTE
+    channel_per_minute: int = DEFAULT_CHANNEL_PER_MINUTE
+    allowed_team_ids: frozenset[str] = frozenset()  # empty: every team
+    allowed_user_ids: frozenset[str] = frozenset()  # empty: every user
+    allowed_channel_ids: frozenset[str] = frozenset()  # empty: every context channel
+    allow_guests: bool = False
+    redact_pii: bool = False
+    prompt_budget_chars: int = DEFAULT_PROMPT_BUDGET_CHARS
+    max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS
+    shutdown_grace_seconds: float = DEFAULT_SHUTDOWN_GRACE_SECONDS
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -114,18 +133,47 @@ def _model(env: Mapping[str, str], problems: list[str]) -> str:
     return value
 
 
-def _timeout(env: Mapping[str, str], problems: list[str]) -> float:
-    raw = _text(env, "ASSISTANT_TIMEOUT_SECONDS")
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float, problems: list[str]) -> float:
+    raw = _text(env, name)
     if not raw:
-        return DEFAULT_TIMEOUT_SECONDS
+        return default
     try:
         value = float(raw)
     except ValueError:
-        value = -1.0
-    if not 0 < value <= 3600:
-        problems.append(f"ASSISTANT_TIMEOUT_SECONDS must be a number of seconds between 0 and 3600, got {raw!r}")
-        return DEFAULT_TIMEOUT_SECONDS
+        value = low - 1
+    if not low < value <= high:
+        problems.append(f"{name} must be a number greater than {low:g} and at most {high:g}, got {raw!r}")
+        return default
     return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int, high: int, problems: list[str]) -> int:
+    raw = _text(env, name)
+    if not raw:
+        return default
+    if not raw.isdigit() or not 0 < int(raw) <= high:
+        problems.append(f"{name} must be a whole number from 1 to {high}, got {raw!r}")
+        return default
+    return int(raw)
+
+
+def _flag(env: Mapping[str, str], name: str, problems: list[str]) -> bool:
+    raw = _text(env, name).lower()
+    if raw in ("", "false", "0", "no", "off"):
+        return False
+    if raw in ("true", "1", "yes", "on"):
+        return True
+    problems.append(f"{name} must be true or false, got {raw!r}")
+    return False
+
+
+def _ids(env: Mapping[str, str], name: str, prefixes: str, problems: list[str]) -> frozenset[str]:
+    """A comma-separated list of Slack ids, e.g. ALLOWED_USER_IDS=U012AB,U034CD."""
+    ids = frozenset(part.strip() for part in _text(env, name).split(",") if part.strip())
+    bad = sorted(i for i in ids if not (i[:1] in prefixes and i.isalnum() and i.isupper()))
+    if bad:
+        problems.append(f"{name} must be comma-separated Slack ids starting with {'/'.join(prefixes)}, got {', '.join(bad)}")
+    return ids
 
 
 def _log_level(env: Mapping[str, str], problems: list[str]) -> str:
@@ -181,9 +229,25 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         system_prompt=_text(env, "ASSISTANT_SYSTEM_PROMPT") or DEFAULT_SYSTEM_PROMPT,
         greeting=_text(env, "ASSISTANT_GREETING") or DEFAULT_GREETING,
         suggested_prompts=_suggested_prompts(env, problems),
-        timeout_seconds=_timeout(env, problems),
+        timeout_seconds=_number(env, "ASSISTANT_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS, 0, 3600, problems),
+        first_token_timeout_seconds=_number(
+            env, "ASSISTANT_FIRST_TOKEN_TIMEOUT_SECONDS", DEFAULT_FIRST_TOKEN_TIMEOUT_SECONDS, 0, 3600, problems
+        ),
+        idle_timeout_seconds=_number(env, "ASSISTANT_IDLE_TIMEOUT_SECONDS", DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 3600, problems),
         data_dir=Path(_text(env, "DATA_DIR") or DEFAULT_DATA_DIR),
         log_level=_log_level(env, problems),
+        user_per_minute=_count(env, "RATE_LIMIT_USER_PER_MINUTE", DEFAULT_USER_PER_MINUTE, 10_000, problems),
+        channel_per_minute=_count(env, "RATE_LIMIT_CHANNEL_PER_MINUTE", DEFAULT_CHANNEL_PER_MINUTE, 10_000, problems),
+        allowed_team_ids=_ids(env, "ALLOWED_TEAM_IDS", "TE", problems),
+        allowed_user_ids=_ids(env, "ALLOWED_USER_IDS", "UW", problems),
+        allowed_channel_ids=_ids(env, "ALLOWED_CHANNEL_IDS", "CGD", problems),
+        allow_guests=_flag(env, "ALLOW_GUESTS", problems),
+        redact_pii=_flag(env, "REDACT_PII", problems),
+        prompt_budget_chars=_count(env, "PROMPT_BUDGET_CHARS", DEFAULT_PROMPT_BUDGET_CHARS, 1_000_000, problems),
+        max_question_chars=_count(env, "MAX_QUESTION_CHARS", DEFAULT_MAX_QUESTION_CHARS, 100_000, problems),
+        shutdown_grace_seconds=_number(
+            env, "SHUTDOWN_GRACE_SECONDS", DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, 3600, problems
+        ),
     )
     if not settings.litellm_api_key:
         problems.append("LITELLM_API_KEY is required (the key for the LiteLLM proxy)")

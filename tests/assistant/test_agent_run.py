@@ -9,7 +9,9 @@ from agents.testing import ModelStep, ScriptedModel, assistant_message
 from agents.usage import Usage
 from openai.types.responses import ResponseTextDeltaEvent
 
-from assistant.agent_run import BACKOFF_CAP_SECONDS, MAX_RETRIES, backoff_delay, stream_agent_answer
+from assistant.agent_run import BACKOFF_CAP_SECONDS, MAX_RETRIES, Timeouts, backoff_delay, stream_agent_answer
+from assistant.errors import AnswerTimeout, FailureKind, describe_failure
+from tests.support.scripted_replies import streamed_reply
 
 LOGGER = logging.getLogger("test")
 
@@ -39,14 +41,14 @@ def instant_backoff(monkeypatch):
     monkeypatch.setattr("assistant.agent_run.BACKOFF_BASE_SECONDS", 0.001)
 
 
-async def _collect(agent: Agent, *, timeout: float = 5.0):
+async def _collect(agent: Agent, *, timeout: float = 5.0, first_token: float = 5.0, idle: float = 5.0):
     pieces: list[str] = []
 
     async def on_text(text: str) -> None:
         pieces.append(text)
 
     stats = await stream_agent_answer(
-        agent, [{"role": "user", "content": "hi"}], on_text, timeout_seconds=timeout, logger=LOGGER
+        agent, [{"role": "user", "content": "hi"}], on_text, timeouts=Timeouts(timeout, first_token, idle), logger=LOGGER
     )
     return "".join(pieces), stats
 
@@ -96,7 +98,9 @@ async def test_no_retry_once_text_has_been_shown():
         shown.append(text)
 
     with pytest.raises(litellm.exceptions.InternalServerError):
-        await stream_agent_answer(_agent(model), [{"role": "user", "content": "hi"}], on_text, timeout_seconds=5, logger=LOGGER)
+        await stream_agent_answer(
+            _agent(model), [{"role": "user", "content": "hi"}], on_text, timeouts=Timeouts(5, 5, 5), logger=LOGGER
+        )
     assert shown == ["Half an ans"] and len(model.calls) == 1
 
 
@@ -113,10 +117,45 @@ async def test_the_whole_run_is_bounded_and_cancelled():
             raise
         yield _delta("never")
 
-    with pytest.raises(TimeoutError):
+    with pytest.raises(AnswerTimeout) as caught:
         await _collect(_agent(ScriptedModel([ModelStep.stream(hang)])), timeout=0.3)
+    assert caught.value.phase == "first_token", "no text yet: just too slow"
     assert started.is_set()
     await asyncio.wait_for(cancelled.wait(), 2)
+
+
+async def test_no_first_token_in_time_is_a_plain_timeout():
+    async def silent(_call):
+        await asyncio.sleep(30)
+        yield _delta("never")
+
+    with pytest.raises(AnswerTimeout) as caught:
+        await _collect(_agent(ScriptedModel([ModelStep.stream(silent)])), timeout=5, first_token=0.2)
+    assert (caught.value.phase, caught.value.seconds) == ("first_token", 0.2)
+    assert describe_failure(caught.value).kind is FailureKind.TIMEOUT
+
+
+async def test_a_stall_after_text_is_an_idle_timeout_that_says_cut_off():
+    shown: list[str] = []
+
+    async def on_text(text: str) -> None:
+        shown.append(text)
+
+    model = ScriptedModel([streamed_reply("Part one. ", "Part two.", pause=2)])
+    with pytest.raises(AnswerTimeout) as caught:
+        await stream_agent_answer(_agent(model), [{"role": "user", "content": "hi"}], on_text, timeouts=Timeouts(10, 5, 0.3), logger=LOGGER)
+    assert caught.value.phase == "idle" and shown == ["Part one. "]
+    assert describe_failure(caught.value).kind is FailureKind.STALLED
+
+
+async def test_a_long_good_answer_is_not_cut_by_the_idle_timeout_and_the_cap_says_so():
+    pieces = [f"w{i} " for i in range(30)]
+    text, _ = await _collect(_agent(ScriptedModel([streamed_reply(*pieces, pause=0.02)])), timeout=5, idle=0.3)
+    assert text == "".join(pieces), "steady text never trips the idle timeout"
+    with pytest.raises(AnswerTimeout) as caught:
+        await _collect(_agent(ScriptedModel([streamed_reply(*pieces, pause=0.05)])), timeout=0.3, idle=1)
+    assert caught.value.phase == "overall"
+    assert describe_failure(caught.value).kind is FailureKind.CAPPED
 
 
 def test_backoff_grows_is_capped_jittered_and_honours_retry_after():

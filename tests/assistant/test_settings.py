@@ -68,3 +68,52 @@ def test_suggested_prompts_from_configuration():
 def test_bad_suggested_prompts_are_named(raw):
     with pytest.raises(SettingsError, match="ASSISTANT_SUGGESTED_PROMPTS"):
         load_settings({**VALID, "ASSISTANT_SUGGESTED_PROMPTS": raw})
+
+
+def test_abuse_access_and_budget_settings():
+    settings = load_settings(
+        {
+            **VALID,
+            "RATE_LIMIT_USER_PER_MINUTE": "5",
+            "RATE_LIMIT_CHANNEL_PER_MINUTE": "50",
+            "ALLOWED_TEAM_IDS": "T0123, E0456",
+            "ALLOWED_USER_IDS": "U01,W02",
+            "ALLOWED_CHANNEL_IDS": "C01",
+            "ALLOW_GUESTS": "yes",
+            "REDACT_PII": "true",
+            "PROMPT_BUDGET_CHARS": "9000",
+            "MAX_QUESTION_CHARS": "500",
+            "ASSISTANT_FIRST_TOKEN_TIMEOUT_SECONDS": "10",
+            "ASSISTANT_IDLE_TIMEOUT_SECONDS": "5",
+            "SHUTDOWN_GRACE_SECONDS": "3",
+        }
+    )
+    assert (settings.user_per_minute, settings.channel_per_minute) == (5, 50)
+    assert settings.allowed_team_ids == {"T0123", "E0456"} and settings.allowed_user_ids == {"U01", "W02"}
+    assert settings.allowed_channel_ids == {"C01"}
+    assert settings.allow_guests and settings.redact_pii
+    assert (settings.prompt_budget_chars, settings.max_question_chars) == (9000, 500)
+    assert (settings.first_token_timeout_seconds, settings.idle_timeout_seconds, settings.shutdown_grace_seconds) == (10, 5, 3)
+
+
+def test_defaults_are_open_but_guarded():
+    settings = load_settings(VALID)
+    assert settings.allowed_user_ids == frozenset() and settings.allow_guests is False and settings.redact_pii is False
+    assert settings.user_per_minute > 0 and settings.channel_per_minute >= settings.user_per_minute
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RATE_LIMIT_USER_PER_MINUTE", "0"),
+        ("RATE_LIMIT_CHANNEL_PER_MINUTE", "many"),
+        ("ALLOWED_USER_IDS", "alice,U01"),
+        ("ALLOWED_TEAM_IDS", "C01"),
+        ("REDACT_PII", "maybe"),
+        ("PROMPT_BUDGET_CHARS", "-1"),
+        ("ASSISTANT_IDLE_TIMEOUT_SECONDS", "0"),
+    ],
+)
+def test_bad_abuse_and_access_settings_are_named(name, value):
+    with pytest.raises(SettingsError, match=name):
+        load_settings({**VALID, name: value})
