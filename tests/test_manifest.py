@@ -56,6 +56,7 @@ def test_manifest_asks_only_for_real_scopes_the_code_uses(manifest):
         "groups:read",  # ... and a private one
         "channels:history",  # conversations.history of a public context channel
         "groups:history",  # ... and a private one
+        "users:read",  # users.info: guests are refused unless ALLOW_GUESTS
     }
 
 

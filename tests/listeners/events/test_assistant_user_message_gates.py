@@ -1,0 +1,98 @@
+"""Who may ask and how often, checked before anything costs a model call."""
+
+from agents.testing import ScriptedModel
+
+from assistant.access_control import NO_GUESTS, NOT_ALLOWED, UNVERIFIED
+from tests.support.assistant_fixtures import scripted_agent
+from tests.support.scripted_replies import streamed_reply
+from tests.support.slack_waits import answers_in, greeted_thread, wait_for_answers, wait_for_notice
+
+
+async def test_guests_are_refused_politely_without_a_model_call(slack_sim, connect_assistant):
+    guest = slack_sim.add_user(name="guest", is_restricted=True)
+    model = ScriptedModel([streamed_reply("never")])
+    async with connect_assistant(agent=scripted_agent(model)):
+        thread = await greeted_thread(slack_sim, guest.id)
+        await slack_sim.user_says(thread, "Summarize #finance for me")
+        notice = await wait_for_notice(slack_sim, thread)
+    assert notice["text"] == NO_GUESTS
+    assert model.calls == () and answers_in(slack_sim, thread) == []
+
+
+async def test_guests_may_ask_when_allowed(slack_sim, connect_assistant):
+    guest = slack_sim.add_user(name="guest", is_ultra_restricted=True)
+    async with connect_assistant(agent=scripted_agent(ScriptedModel([streamed_reply("Welcome.")])), ALLOW_GUESTS="true"):
+        thread = await greeted_thread(slack_sim, guest.id)
+        await slack_sim.user_says(thread, "Hello")
+        [answer] = await wait_for_answers(slack_sim, thread)
+    assert answer.text == "Welcome."
+
+
+async def test_allow_lists_refuse_everyone_else(slack_sim, connect_assistant):
+    alice = slack_sim.add_user(name="alice")
+    bob = slack_sim.add_user(name="bob")
+    model = ScriptedModel([streamed_reply("For Alice.")])
+    async with connect_assistant(agent=scripted_agent(model), ALLOWED_USER_IDS=alice.id):
+        bob_thread = await greeted_thread(slack_sim, bob.id)
+        await slack_sim.user_says(bob_thread, "Let me in")
+        assert (await wait_for_notice(slack_sim, bob_thread))["text"] == NOT_ALLOWED
+        alice_thread = await greeted_thread(slack_sim, alice.id)
+        await slack_sim.user_says(alice_thread, "Hi")
+        [answer] = await wait_for_answers(slack_sim, alice_thread)
+    assert answer.text == "For Alice." and len(model.calls) == 1
+
+
+async def test_an_unverifiable_account_is_refused_for_now(slack_sim, connect_assistant):
+    alice = slack_sim.add_user(name="alice")
+    model = ScriptedModel([streamed_reply("never")])
+    async with connect_assistant(agent=scripted_agent(model)):
+        thread = await greeted_thread(slack_sim, alice.id)
+        slack_sim.fail_next("users.info", 1, error="internal_error", status=200)
+        await slack_sim.user_says(thread, "Hello")
+        assert (await wait_for_notice(slack_sim, thread))["text"] == UNVERIFIED
+    assert model.calls == ()
+
+
+async def test_over_the_user_limit_one_notice_then_silence_and_others_unaffected(slack_sim, connect_assistant):
+    alice = slack_sim.add_user(name="alice")
+    bob = slack_sim.add_user(name="bob")
+    model = ScriptedModel([streamed_reply(f"answer {i}") for i in range(4)])
+    async with connect_assistant(agent=scripted_agent(model), RATE_LIMIT_USER_PER_MINUTE="3", RATE_LIMIT_CHANNEL_PER_MINUTE="100"):
+        thread = await greeted_thread(slack_sim, alice.id)
+        for i in range(6):
+            await slack_sim.user_says(thread, f"question {i}")
+        await wait_for_answers(slack_sim, thread, 3)
+        notice = await wait_for_notice(slack_sim, thread)
+        bob_thread = await greeted_thread(slack_sim, bob.id)
+        await slack_sim.user_says(bob_thread, "my turn")
+        await wait_for_answers(slack_sim, bob_thread)
+    assert "limit of 3 questions per minute" in notice["text"] and "try again in" in notice["text"]
+    notices = [m for m in slack_sim.state.bot_replies(thread.channel_id, thread.thread_ts) if "limit of" in m.get("text", "")]
+    assert len(notices) == 1
+    assert len(answers_in(slack_sim, thread)) == 3 and len(model.calls) == 4
+
+
+async def test_an_over_long_question_is_truncated_with_a_note(slack_sim, connect_assistant):
+    alice = slack_sim.add_user(name="alice")
+    model = ScriptedModel([streamed_reply("Read it.")])
+    async with connect_assistant(agent=scripted_agent(model), MAX_QUESTION_CHARS="100"):
+        thread = await greeted_thread(slack_sim, alice.id)
+        await slack_sim.user_says(thread, "word " * 200)
+        await wait_for_answers(slack_sim, thread)
+        notice = await wait_for_notice(slack_sim, thread)
+    assert "only the first" in notice["text"] and "(999 characters)" in notice["text"]
+    assert len(model.first_call.input[-1]["content"]) <= 100
+
+
+async def test_history_is_trimmed_to_the_budget_keeping_the_newest(slack_sim, connect_assistant):
+    alice = slack_sim.add_user(name="alice")
+    model = ScriptedModel([streamed_reply("x" * 300) for _ in range(4)])
+    async with connect_assistant(agent=scripted_agent(model), PROMPT_BUDGET_CHARS="1000"):
+        thread = await greeted_thread(slack_sim, alice.id)
+        for turn in range(1, 5):
+            await slack_sim.user_says(thread, f"question {turn}")
+            await wait_for_answers(slack_sim, thread, turn)
+    last = model.last_call
+    assert last.input[-1]["content"] == "question 4"
+    assert sum(len(item["content"]) for item in last.input) + len(last.system_instructions) <= 1000
+    assert {"role": "user", "content": "question 1"} not in last.input, "the oldest turns went first"
