@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 import listeners
+from assistant.answer_pipeline import CLEANUP_TIMEOUT_SECONDS
 from assistant.logging_setup import configure_logging
 from assistant.model_check import ModelNotOffered, check_model_offered
 from assistant.services import Services
@@ -111,10 +112,26 @@ async def serve(settings: Settings) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         await stop.wait()
-        logger.info("Shutting down")
-        await handler.close_async()
+        await _shut_down(handler, services)
     finally:
         await database.close()
+
+
+async def _shut_down(handler: AsyncSocketModeHandler, services: Services) -> None:
+    """Stop taking events, let answers under way finish within the grace period, then end the
+    rest with a short note (their cancellation path closes streams and clears statuses)."""
+    grace = services.settings.shutdown_grace_seconds
+    await handler.close_async()
+    pending = set(services.inflight)
+    logger.info("Shutting down: Socket Mode closed; %d answer(s) under way, waiting up to %gs", len(pending), grace)
+    if pending:
+        _, unfinished = await asyncio.wait(pending, timeout=grace)
+        for task in unfinished:
+            task.cancel()
+        if unfinished:
+            logger.warning("Interrupting %d answer(s) after the grace period", len(unfinished))
+            await asyncio.wait(unfinished, timeout=CLEANUP_TIMEOUT_SECONDS + 1)
+    logger.info("Stopped")
 
 
 def main() -> int:

@@ -41,6 +41,16 @@ class BotProcess:
             return []
         return [json.loads(line) for line in self.network_log.read_text().splitlines() if line.strip()]
 
+    async def terminate(self, timeout: float = STOP_WAIT_SECONDS) -> int:
+        """SIGTERM, then wait (without blocking the event loop) for the process to exit."""
+        self.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the bot did not exit within {timeout}s of SIGTERM:\n{self.log()[-2000:]}")
+            await asyncio.sleep(0.05)
+        return self.process.returncode
+
     def stop(self) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
