@@ -7,6 +7,11 @@ first words go out with `chat.startStream` the moment they exist; later text is 
 Slack's 12,000-character `markdown_text` limit. A reply longer than one message continues in a
 new message in the same thread, cut at a paragraph, line or word boundary.
 
+When streaming is not available (the method is refused) or a stream has ended under the answer
+(Slack expires long-open streams: `message_not_in_streaming_state`), the answer carries on by
+posting and editing the message (`chat.postMessage` / `chat.update`, whose ts is known), so the
+user still gets every character once, with the feedback buttons.
+
 Nothing is lost or doubled: every Slack call happens under one lock, a piece leaves `_pending`
 only once Slack accepted it, and `abort` delivers whatever was not shown together with its notice.
 """
@@ -21,6 +26,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from assistant.blocks import build_markdown_blocks
 from assistant.conversation import NOTICE_EVENT
 from assistant.text_split import split_text
 
@@ -29,9 +35,21 @@ MAX_CALL_CHARS = 12_000
 # One markdown message holds 12,000 characters; past that the answer continues in a new message.
 MAX_MESSAGE_CHARS = 12_000
 DEFAULT_FLUSH_INTERVAL = 1.0
+# chat.update is Tier 3 (50+/min) where chat.appendStream is Tier 4: edit less often.
+UPDATE_FLUSH_INTERVAL = 2.0
 # A rate-limited finish waits and tries again this many times before giving up.
 MAX_FINISH_ATTEMPTS = 10
 DEFAULT_RETRY_AFTER_SECONDS = 1.0
+# The stream under the answer is over: continue by editing the message.
+STREAM_GONE_ERRORS = frozenset({"message_not_in_streaming_state", "streaming_state_conflict"})
+# Streaming is refused here (workspace, channel type or method): post and edit instead.
+STREAMING_UNAVAILABLE_ERRORS = frozenset(
+    {"not_allowed", "method_not_supported_for_channel_type", "channel_type_not_supported", "unknown_method", "feature_not_enabled"}
+)
+
+
+def _error_of(exc: SlackApiError) -> str:
+    return str(exc.response.get("error"))
 
 
 class AnswerStream:
@@ -58,9 +76,10 @@ class AnswerStream:
 
         self.text = ""  # everything appended: what the model produced
         self.message_ts: list[str] = []  # every message this answer started, in order
+        self.streaming = True  # False once Slack refused or ended streaming: post and edit
         self._pending = ""  # appended but not yet accepted by Slack
-        self._open_ts: str | None = None  # the message currently streaming
-        self._open_chars = 0
+        self._open_ts: str | None = None  # the message currently being written
+        self._open_text = ""  # what Slack holds of that message
         self._last_send = 0.0
         self._lock = asyncio.Lock()
         self._timer: asyncio.Task[None] | None = None
@@ -76,11 +95,9 @@ class AnswerStream:
         self.text += text
         self._pending += text
         self._raise_failure()  # after keeping the text, so that abort() still delivers it
-        if not text:
-            return
-        if self._timer is not None:
-            return  # a flush is already scheduled and will take this text along
-        due = self._last_send + self._flush_interval - time.monotonic()
+        if not text or self._timer is not None:
+            return  # a scheduled flush will take this text along
+        due = self._last_send + self._interval() - time.monotonic()
         if not self.started or due <= 0:
             await self._flush()
         else:
@@ -95,47 +112,163 @@ class AnswerStream:
                 await self._send_pending(keep_last=True)
                 if self._open_ts is not None and len(self._pending) <= self._room():
                     break
-                # Rate-limited with more text left than chat.stopStream can carry: wait it out.
-                await asyncio.sleep(max(self._last_send + self._flush_interval - time.monotonic(), 0.1))
+                # Rate-limited with more text left than one call can carry: wait it out.
+                await asyncio.sleep(max(self._last_send + self._interval() - time.monotonic(), 0.1))
             if self._open_ts is None:
                 raise ValueError("finish() needs an answer: nothing was appended")
-            await self._client.chat_stopStream(
-                channel=self._channel, ts=self._open_ts, markdown_text=self._pending or None, blocks=blocks
-            )
+            await self._close(self._pending, blocks=blocks)
             self._pending = ""
-            self._open_ts = None
 
     async def abort(self, notice: str) -> None:
-        """End the answer with `notice` and whatever text was not shown yet: appended to the open
-        message when Slack still takes it, else posted in the thread.
+        """End the answer with `notice` and whatever text was not shown yet: in the open message
+        when Slack still takes it, else posted in the thread.
 
         Never raises: this runs on error paths, where a second failure must not hide the first.
         """
         try:
             await self._stop_timer()
             async with self._lock:
-                await self._deliver_notice(notice)
+                unsent, self._pending = self._pending, ""
+                tail = f"{unsent}\n\n{notice}"
+                if self._open_ts is not None:
+                    try:
+                        await self._close(tail, blocks=None)
+                        return
+                    except Exception as exc:
+                        self._logger.warning("Could not end message %s with the notice: %s", self._open_ts, _describe(exc))
+                        await self._stop_quietly()
+                await post_notice(self._client, channel=self._channel, thread_ts=self._thread_ts, text=tail.strip())
         except Exception:
             self._logger.exception("Could not deliver the failure notice in %s", self._channel)
 
-    # -- internals ---------------------------------------------------------------------------
+    # -- sending -----------------------------------------------------------------------------
 
-    async def _deliver_notice(self, notice: str) -> None:
-        unsent, self._pending = self._pending, ""
-        text = f"{unsent}\n\n{notice}" if unsent else notice
-        if self._open_ts is not None:
-            open_ts, self._open_ts = self._open_ts, None
-            try:
-                await self._client.chat_stopStream(channel=self._channel, ts=open_ts, markdown_text=f"{unsent}\n\n{notice}")
+    async def _send_pending(self, *, keep_last: bool) -> None:
+        """Send pending text, opening and closing messages as they fill.
+
+        With `keep_last`, the final piece that fits the open message stays pending so that
+        `finish` can send it together with the closing call.
+        """
+        while self._pending:
+            if self._open_ts is not None and len(self._open_text) >= self._max_message_chars:
+                await self._close("", blocks=None)
+                continue
+            room = self._max_message_chars - len(self._open_text)
+            limit = self._room()
+            if keep_last and self._open_ts is not None and len(self._pending) <= limit:
                 return
-            except Exception as exc:
-                self._logger.warning("Could not end stream %s with the notice: %s", open_ts, _slack_error(exc))
+            piece, rest = split_text(self._pending, limit)
+            self._last_send = time.monotonic()
             try:
-                # The text did not fit or the stream is gone; at least do not leave it open.
-                await self._client.chat_stopStream(channel=self._channel, ts=open_ts)
+                if self._open_ts is None:
+                    await self._open(piece)
+                else:
+                    await self._extend(piece)
+            except SlackApiError as exc:
+                if _error_of(exc) != "ratelimited":
+                    raise
+                # Slack refused this batch for now (after the client's own retries): the text
+                # stays pending and goes out, whole, with a later flush.
+                self._defer(exc)
+                return
+            # Only now is the piece shown; append() may have added text behind it meanwhile.
+            self._pending = self._pending[len(piece) :]
+            if rest and limit == room:
+                # The rest does not fit this message: close it and continue in a new one.
+                await self._close("", blocks=None)
+
+    async def _open(self, text: str) -> None:
+        if self.streaming:
+            try:
+                response = await self._client.chat_startStream(
+                    channel=self._channel,
+                    thread_ts=self._thread_ts,
+                    recipient_team_id=self._recipient_team_id,
+                    recipient_user_id=self._recipient_user_id,
+                    markdown_text=text,
+                )
+            except SlackApiError as exc:
+                if _error_of(exc) not in STREAMING_UNAVAILABLE_ERRORS:
+                    raise
+                self._stop_streaming(exc)
+            else:
+                self._opened(str(response["ts"]), text)
+                return
+        response = await self._client.chat_postMessage(channel=self._channel, thread_ts=self._thread_ts, markdown_text=text)
+        self._opened(str(response["ts"]), text)
+
+    async def _extend(self, piece: str) -> None:
+        if self.streaming:
+            try:
+                await self._client.chat_appendStream(channel=self._channel, ts=self._open_ts, markdown_text=piece)
+            except SlackApiError as exc:
+                if _error_of(exc) not in STREAM_GONE_ERRORS:
+                    raise
+                self._stop_streaming(exc)
+            else:
+                self._open_text += piece
+                return
+        await self._client.chat_update(channel=self._channel, ts=self._open_ts, markdown_text=self._open_text + piece)
+        self._open_text += piece
+
+    async def _close(self, tail: str, *, blocks: list[dict[str, Any]] | None) -> None:
+        """Finish the open message with `tail` (may be empty) and `blocks`."""
+        if self.streaming:
+            try:
+                await self._client.chat_stopStream(
+                    channel=self._channel, ts=self._open_ts, markdown_text=tail or None, blocks=blocks
+                )
+            except SlackApiError as exc:
+                if _error_of(exc) not in STREAM_GONE_ERRORS:
+                    raise
+                self._stop_streaming(exc)
+            else:
+                self._closed()
+                return
+        if tail or blocks:
+            full = self._open_text + tail
+            await self._client.chat_update(
+                channel=self._channel, ts=self._open_ts, text=full, blocks=build_markdown_blocks(full) + (blocks or [])
+            )
+        self._closed()
+
+    async def _stop_quietly(self) -> None:
+        """At least do not leave a stream open; the notice then goes in a message of its own."""
+        if self.streaming and self._open_ts is not None:
+            try:
+                await self._client.chat_stopStream(channel=self._channel, ts=self._open_ts)
             except Exception as exc:
-                self._logger.warning("Could not stop stream %s: %s", open_ts, _slack_error(exc))
-        await post_notice(self._client, channel=self._channel, thread_ts=self._thread_ts, text=text)
+                self._logger.warning("Could not stop stream %s: %s", self._open_ts, _describe(exc))
+        self._closed()
+
+    def _opened(self, ts: str, text: str) -> None:
+        self._open_ts, self._open_text = ts, text
+        self.message_ts.append(ts)
+
+    def _closed(self) -> None:
+        self._open_ts, self._open_text = None, ""
+
+    def _stop_streaming(self, exc: SlackApiError) -> None:
+        self._logger.warning("Streaming unavailable (%s); continuing by posting and editing the message", _error_of(exc))
+        self.streaming = False
+
+    def _room(self) -> int:
+        return min(self._max_message_chars - len(self._open_text), MAX_CALL_CHARS)
+
+    def _interval(self) -> float:
+        return self._flush_interval if self.streaming else max(self._flush_interval, UPDATE_FLUSH_INTERVAL)
+
+    # -- timing ------------------------------------------------------------------------------
+
+    def _defer(self, exc: SlackApiError) -> None:
+        try:
+            delay = float(exc.response.headers.get("Retry-After", DEFAULT_RETRY_AFTER_SECONDS))
+        except (TypeError, ValueError, AttributeError):
+            delay = DEFAULT_RETRY_AFTER_SECONDS
+        self._logger.info("Rate-limited; holding %d characters for %.1fs", len(self._pending), delay)
+        self._last_send = time.monotonic() + delay - self._interval()
+        if self._timer is None or self._timer is asyncio.current_task():
+            self._timer = asyncio.create_task(self._flush_after(delay))
 
     async def _flush_after(self, delay: float) -> None:
         try:
@@ -172,70 +305,6 @@ class AnswerStream:
         async with self._lock:
             await self._send_pending(keep_last=False)
 
-    async def _send_pending(self, *, keep_last: bool) -> None:
-        """Send pending text, opening and closing messages as they fill.
-
-        With `keep_last`, the final piece that fits the open message stays pending so that
-        `finish` can send it together with `chat.stopStream`.
-        """
-        while self._pending:
-            if self._open_ts is not None and self._open_chars >= self._max_message_chars:
-                await self._close_open_message()
-                continue
-            room = self._max_message_chars - self._open_chars
-            limit = self._room()
-            if keep_last and self._open_ts is not None and len(self._pending) <= limit:
-                return
-            piece, rest = split_text(self._pending, limit)
-            self._last_send = time.monotonic()
-            if self._open_ts is None:
-                await self._start(piece)
-            else:
-                try:
-                    await self._client.chat_appendStream(channel=self._channel, ts=self._open_ts, markdown_text=piece)
-                except SlackApiError as exc:
-                    if exc.response.get("error") != "ratelimited":
-                        raise
-                    # Slack refused this batch for now (after the client's own retries): the
-                    # text stays pending and goes out, whole, with a later flush.
-                    self._defer(exc)
-                    return
-                self._open_chars += len(piece)
-            # Only now is the piece shown; append() may have added text behind it meanwhile.
-            self._pending = self._pending[len(piece) :]
-            if rest and limit == room:
-                # The rest does not fit this message: close it and continue in a new one.
-                await self._close_open_message()
-
-    def _room(self) -> int:
-        return min(self._max_message_chars - self._open_chars, MAX_CALL_CHARS)
-
-    def _defer(self, exc: SlackApiError) -> None:
-        try:
-            delay = float(exc.response.headers.get("Retry-After", DEFAULT_RETRY_AFTER_SECONDS))
-        except (TypeError, ValueError, AttributeError):
-            delay = DEFAULT_RETRY_AFTER_SECONDS
-        self._logger.info("chat.appendStream rate-limited; holding %d characters for %.1fs", len(self._pending), delay)
-        self._last_send = time.monotonic() + delay - self._flush_interval
-        if self._timer is None or self._timer is asyncio.current_task():
-            self._timer = asyncio.create_task(self._flush_after(delay))
-
-    async def _close_open_message(self) -> None:
-        await self._client.chat_stopStream(channel=self._channel, ts=self._open_ts)
-        self._open_ts, self._open_chars = None, 0
-
-    async def _start(self, text: str) -> None:
-        response = await self._client.chat_startStream(
-            channel=self._channel,
-            thread_ts=self._thread_ts,
-            recipient_team_id=self._recipient_team_id,
-            recipient_user_id=self._recipient_user_id,
-            markdown_text=text,
-        )
-        self._open_ts = str(response["ts"])
-        self._open_chars = len(text)
-        self.message_ts.append(self._open_ts)
-
 
 async def post_notice(client: AsyncWebClient, *, channel: str, thread_ts: str, text: str) -> None:
     """A message from the bot that is not an answer: marked so it never enters the history."""
@@ -244,6 +313,5 @@ async def post_notice(client: AsyncWebClient, *, channel: str, thread_ts: str, t
     )
 
 
-def _slack_error(exc: Exception) -> str:
-    response = getattr(exc, "response", None)
-    return str(response.get("error")) if response is not None else type(exc).__name__
+def _describe(exc: Exception) -> str:
+    return _error_of(exc) if isinstance(exc, SlackApiError) else type(exc).__name__

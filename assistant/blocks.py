@@ -26,6 +26,12 @@ def build_feedback_blocks(model: str) -> list[dict]:
     return [ContextActionsBlock(elements=[element]).to_dict()]
 
 
+def build_markdown_blocks(text: str) -> list[dict]:
+    """An answer's text as a markdown block, for messages that are edited instead of streamed
+    (`markdown_text` cannot be combined with blocks, and the feedback buttons are blocks)."""
+    return [{"type": "markdown", "text": text}]
+
+
 @dataclass(frozen=True)
 class FeedbackValue:
     positive: bool

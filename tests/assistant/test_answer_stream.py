@@ -59,14 +59,53 @@ async def test_abort_after_text_appends_unsent_text_and_the_notice(slack_sim, th
     assert record.state == "stopped" and record.text == "shown not yet shown\n\nSorry!"
 
 
-async def test_abort_falls_back_to_a_message_when_the_stream_is_gone(slack_sim, thread):
+async def test_abort_edits_the_message_when_the_stream_is_gone(slack_sim, thread):
     stream = _stream(slack_sim, thread, flush_interval=60)
     await stream.append("shown ")
     await stream.append("pending")
     slack_sim.expire_stream(stream.message_ts[0])
     await stream.abort("Sorry!")
+    assert slack_sim.state.calls("chat.postMessage") == []
+    assert slack_sim.state.message(thread[1], stream.message_ts[0])["text"] == "shown pending\n\nSorry!"
+
+
+async def test_abort_posts_the_notice_when_the_message_cannot_be_ended(slack_sim, thread):
+    stream = _stream(slack_sim, thread, flush_interval=60)
+    await stream.append("shown ")
+    await stream.append("pending")
+    slack_sim.fail_next("chat.stopStream", 1, error="internal_error", status=200)
+    await stream.abort("Sorry!")
     [post] = slack_sim.state.calls("chat.postMessage")
     assert post.params["text"] == "pending\n\nSorry!"
+    assert slack_sim.state.stream(stream.message_ts[0]).state == "stopped", "the stream is not left open"
+
+
+async def test_an_expired_stream_continues_by_editing_with_every_character_and_the_buttons(slack_sim, thread):
+    stream = _stream(slack_sim, thread, flush_interval=0.01)
+    await stream.append("first part, ")
+    slack_sim.expire_stream(stream.message_ts[0])
+    await asyncio.sleep(0.05)
+    await stream.append("second part, ")
+    await asyncio.sleep(0.05)
+    await stream.append("the end.")
+    await stream.finish(blocks=[{"type": "divider"}])
+    message = slack_sim.state.message(thread[1], stream.message_ts[0])
+    assert message["text"] == "first part, second part, the end."
+    assert [b["type"] for b in message["blocks"]] == ["markdown", "divider"]
+    assert not stream.streaming and slack_sim.state.calls("chat.update")
+
+
+async def test_when_streaming_is_refused_the_answer_is_posted_and_edited(slack_sim, thread):
+    slack_sim.fail_next("chat.startStream", 1, error="not_allowed", status=200)
+    stream = _stream(slack_sim, thread, flush_interval=0.01)
+    await stream.append("Hello ")
+    await asyncio.sleep(0.05)
+    await stream.append("world.")
+    await stream.finish(blocks=[{"type": "divider"}])
+    [ts] = stream.message_ts
+    message = slack_sim.state.message(thread[1], ts)
+    assert message["text"] == "Hello world." and message["blocks"][-1]["type"] == "divider"
+    assert slack_sim.state.calls("chat.appendStream") == []
 
 
 async def test_finish_needs_an_answer(slack_sim, thread):
