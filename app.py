@@ -17,7 +17,6 @@ from dotenv import load_dotenv
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler, async_default_handlers
 from slack_sdk.web.async_client import AsyncWebClient
 
 import listeners
@@ -25,6 +24,7 @@ from assistant.answer_pipeline import CLEANUP_TIMEOUT_SECONDS
 from assistant.logging_setup import configure_logging
 from assistant.model_check import ModelNotOffered, check_model_offered
 from assistant.services import Services
+from assistant.slack_retries import build_retry_handlers
 from assistant.settings import SECRET_VARIABLES, Settings, SettingsError, load_settings
 from assistant.storage.feedback_store import FeedbackStore
 from assistant.storage.sqlite_database import SqliteDatabase
@@ -48,9 +48,7 @@ def build_app(settings: Settings, services: Services) -> AsyncApp:
     client = AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
-        # 429s are retried after Retry-After (a rate-limited call was not applied, so nothing is
-        # duplicated); connection errors are retried once by slack_sdk's defaults.
-        retry_handlers=[*async_default_handlers(), AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+        retry_handlers=build_retry_handlers(),
     )
     app = AsyncApp(client=client, logger=logging.getLogger("slack_bolt"))
     listeners.register(app, services)
