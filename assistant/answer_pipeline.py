@@ -23,7 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from assistant.agent_run import Timeouts, stream_agent_answer
 from assistant.answer_stream import AnswerStream, post_notice
 from assistant.blocks import build_feedback_blocks
-from assistant.conversation import BotIdentity, ChannelContext, build_agent_input, build_history
+from assistant.conversation import BotIdentity, ChannelContext, build_agent_input, build_history, redact_for_model
 from assistant.prompt_budget import fit_to_budget, truncate_question
 from assistant.errors import EmptyAnswerError, FailureKind, describe_failure
 from assistant.followups import build_followup_prompts
@@ -218,12 +218,17 @@ async def _answer(
         messages, context = await asyncio.gather(
             _thread_messages(client, question, logger), _context_for(client, services, question, logger)
         )
-        history = build_history(messages, bot=bot, question_ts=question.message_ts)
+        history, context, question_text = redact_for_model(
+            build_history(messages, bot=bot, question_ts=question.message_ts),
+            context,
+            asked.text,
+            pii=settings.redact_pii,
+        )
         history, context = fit_to_budget(
             system_prompt=settings.system_prompt,
             history=history,
             context=context,
-            question=asked.text,
+            question=question_text,
             budget_chars=settings.prompt_budget_chars,
         )
         if not any(turn["role"] == "user" for turn in history):
@@ -238,7 +243,7 @@ async def _answer(
             )
         stats = await stream_agent_answer(
             services.agent,
-            build_agent_input(history, asked.text, context),
+            build_agent_input(history, question_text, context),
             stream.append,
             timeouts=Timeouts(settings.timeout_seconds, settings.first_token_timeout_seconds, settings.idle_timeout_seconds),
             logger=logger,

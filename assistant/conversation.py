@@ -5,8 +5,10 @@ Pure functions over Slack payloads; the Web API calls that fetch them live in th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+from assistant.redaction import redact
 
 # Messages the bot posts that are not answers; they stay out of the model's history.
 GREETING_EVENT = "assistant_greeting"
@@ -104,3 +106,20 @@ def build_agent_input(
     """The model's input after the system prompt: history, then the question with its context."""
     content = question if context is None else f"{format_channel_context(context)}\n\nQuestion: {question}"
     return [*history, {"role": "user", "content": content}]
+
+
+def redact_for_model(
+    history: list[dict[str, str]], context: ChannelContext | None, question: str, *, pii: bool
+) -> tuple[list[dict[str, str]], ChannelContext | None, str]:
+    """Everything from Slack that goes to the model, with secrets (and PII when asked) removed:
+    a token pasted into a channel must not leave for a third-party provider."""
+    history = [{**turn, "content": redact(turn["content"], pii=pii)} for turn in history]
+    if context is not None:
+        context = replace(
+            context,
+            topic=redact(context.topic, pii=pii),
+            purpose=redact(context.purpose, pii=pii),
+            messages=tuple(replace(m, text=redact(m.text, pii=pii)) for m in context.messages),
+        )
+    return history, context, redact(question, pii=pii)
+

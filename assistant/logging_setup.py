@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from assistant.redaction import redact_secrets
+
 REDACTED = "[redacted]"
 
 
 class SecretRedactingFilter(logging.Filter):
-    """Replaces configured secret values in every record that passes through a handler.
+    """Replaces configured secret values, and anything shaped like a credential, in every record
+    that passes through a handler.
 
     Libraries log at DEBUG what they send (slack_sdk headers, litellm request params); filtering
     at the handler catches them all, not just the bot's own lines.
@@ -22,7 +25,9 @@ class SecretRedactingFilter(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
-        return text
+        # Also anything shaped like a credential that the bot was not configured with (a token
+        # a user pasted, a key in a library's debug line).
+        return redact_secrets(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

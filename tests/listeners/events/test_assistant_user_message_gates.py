@@ -96,3 +96,19 @@ async def test_history_is_trimmed_to_the_budget_keeping_the_newest(slack_sim, co
     assert last.input[-1]["content"] == "question 4"
     assert sum(len(item["content"]) for item in last.input) + len(last.system_instructions) <= 1000
     assert {"role": "user", "content": "question 1"} not in last.input, "the oldest turns went first"
+
+
+async def test_secrets_are_redacted_before_the_model_and_pii_when_asked(slack_sim, connect_assistant):
+    alice = slack_sim.add_user(name="alice")
+    bob = slack_sim.add_user(name="bob")
+    token = "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+    channel = slack_sim.add_channel("ops", members=[alice.id, bob.id], messages=[(bob.id, f"the bot token is {token}")])
+    model = ScriptedModel([streamed_reply("Noted.")])
+    async with connect_assistant(agent=scripted_agent(model), REDACT_PII="true"):
+        thread = await greeted_thread(slack_sim, alice.id, context_channel=channel)
+        await slack_sim.user_says(thread, "Mail bob@example.com, card 4111 1111 1111 1111, about <@U0BOB> in <#C0OPS|ops>")
+        await wait_for_answers(slack_sim, thread)
+    sent = model.first_call.input[-1]["content"]
+    for leaked in (token, "bob@example.com", "4111 1111 1111 1111"):
+        assert leaked not in sent
+    assert "<@U0BOB>" in sent and "<#C0OPS|ops>" in sent, "mentions and links stay intact"
