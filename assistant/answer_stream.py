@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -37,7 +38,7 @@ MAX_MESSAGE_CHARS = 12_000
 DEFAULT_FLUSH_INTERVAL = 1.0
 # chat.update is Tier 3 (50+/min) where chat.appendStream is Tier 4: edit less often.
 UPDATE_FLUSH_INTERVAL = 2.0
-# A rate-limited finish waits and tries again this many times before giving up.
+# A rate-limited finish or notice waits and tries again this many times before giving up.
 MAX_FINISH_ATTEMPTS = 10
 DEFAULT_RETRY_AFTER_SECONDS = 1.0
 # The stream under the answer is over: continue by editing the message.
@@ -116,7 +117,7 @@ class AnswerStream:
                 await asyncio.sleep(max(self._last_send + self._interval() - time.monotonic(), 0.1))
             if self._open_ts is None:
                 raise ValueError("finish() needs an answer: nothing was appended")
-            await self._close(self._pending, blocks=blocks)
+            await _retry_rate_limited(lambda: self._close(self._pending, blocks=blocks))
             self._pending = ""
 
     async def abort(self, notice: str) -> None:
@@ -261,10 +262,7 @@ class AnswerStream:
     # -- timing ------------------------------------------------------------------------------
 
     def _defer(self, exc: SlackApiError) -> None:
-        try:
-            delay = float(exc.response.headers.get("Retry-After", DEFAULT_RETRY_AFTER_SECONDS))
-        except (TypeError, ValueError, AttributeError):
-            delay = DEFAULT_RETRY_AFTER_SECONDS
+        delay = _retry_after(exc)
         self._logger.info("Rate-limited; holding %d characters for %.1fs", len(self._pending), delay)
         self._last_send = time.monotonic() + delay - self._interval()
         if self._timer is None or self._timer is asyncio.current_task():
@@ -306,11 +304,42 @@ class AnswerStream:
             await self._send_pending(keep_last=False)
 
 
+async def _retry_rate_limited(call: Callable[[], Awaitable[Any]], *, other_errors: int = 0) -> Any:
+    """Run `call`, waiting out rate limits (a refused call did nothing, so resending is safe) and
+    retrying up to `other_errors` times on other Slack errors."""
+    for attempt in range(MAX_FINISH_ATTEMPTS):
+        try:
+            return await call()
+        except SlackApiError as exc:
+            last = attempt == MAX_FINISH_ATTEMPTS - 1
+            if _error_of(exc) == "ratelimited" and not last:
+                await asyncio.sleep(_retry_after(exc))
+            elif other_errors > 0 and not last:
+                other_errors -= 1
+            else:
+                raise
+    raise AssertionError("unreachable")
+
+
 async def post_notice(client: AsyncWebClient, *, channel: str, thread_ts: str, text: str) -> None:
-    """A message from the bot that is not an answer: marked so it never enters the history."""
-    await client.chat_postMessage(
-        channel=channel, thread_ts=thread_ts, text=text, metadata={"event_type": NOTICE_EVENT, "event_payload": {}}
+    """A message from the bot that is not an answer: marked so it never enters the history.
+
+    Notices end failures, so silence would be the worst outcome: a refused post is retried, and
+    so is one that failed otherwise, once (a duplicate notice beats none).
+    """
+    await _retry_rate_limited(
+        lambda: client.chat_postMessage(
+            channel=channel, thread_ts=thread_ts, text=text, metadata={"event_type": NOTICE_EVENT, "event_payload": {}}
+        ),
+        other_errors=1,
     )
+
+
+def _retry_after(exc: SlackApiError) -> float:
+    try:
+        return float(exc.response.headers.get("Retry-After", DEFAULT_RETRY_AFTER_SECONDS))
+    except (TypeError, ValueError, AttributeError):
+        return DEFAULT_RETRY_AFTER_SECONDS
 
 
 def _describe(exc: Exception) -> str:

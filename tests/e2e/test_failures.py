@@ -59,10 +59,11 @@ async def test_an_upstream_that_hangs_past_the_timeout_gets_the_timeout_message(
 
 async def test_a_stream_cut_mid_way_is_not_passed_off_as_complete(slack_sim, litellm_proxy, upstream, run_bot):
     alice = slack_sim.add_user(name="alice")
-    full = "one two three four five six seven eight nine ten"
+    full = " ".join(f"word{i}" for i in range(60))
     upstream.enqueue(Reply(text=full, token_delay=0.05))
     with CuttingRelay(litellm_proxy.url) as relay:
-        relay.cut_next_stream_after(4)
+        # Late enough that text is already shown (a cut before that is retried, rightly).
+        relay.cut_next_stream_after(30)
         await run_bot(LITELLM_PROXY_URL=relay.url)
         thread = await _ask(slack_sim, alice.id)
         [answer] = await wait_for_answers(slack_sim, thread)
