@@ -1,4 +1,5 @@
 from logging import Logger
+from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
@@ -7,27 +8,47 @@ from slack_sdk.web.async_client import AsyncWebClient
 from assistant.blocks import parse_feedback_value
 from assistant.services import SERVICES_CONTEXT_KEY, Services
 from assistant.storage.feedback_store import FeedbackVote
+from listeners._utils.payload_fields import Malformed, is_encodable, optional_id, optional_ts, read_object
 
 THANKS_POSITIVE = "Thanks for the feedback! Glad that helped. :slightly_smiling_face:"
 THANKS_NEGATIVE = "Thanks for the feedback. I'll take note so answers like this can improve."
 THANKS_FAILED = "Sorry, I couldn't record your feedback just now. Please try again later."
 
 
-def build_feedback_vote(body: dict, *, fallback_team_id: str | None) -> FeedbackVote | None:
-    """The vote in a `block_actions` payload from our feedback buttons, or None if malformed."""
-    actions = body.get("actions") or []
-    value = parse_feedback_value(str(actions[0].get("value", ""))) if actions else None
-    container = body.get("container") or {}
-    message = body.get("message") or {}
-    channel_id = (body.get("channel") or {}).get("id") or container.get("channel_id")
-    message_ts = message.get("ts") or container.get("message_ts")
-    user_id = (body.get("user") or {}).get("id")
-    if value is None or not channel_id or not message_ts or not user_id:
-        return None
+def parse_feedback_vote(body: Any, *, fallback_team_id: str | None) -> FeedbackVote | Malformed:
+    """The vote in a `block_actions` payload from our feedback buttons, or what is wrong with it.
+
+    Slack names the clicked message in two places (`channel`/`message` and `container`); either will do.
+    """
+    body = read_object(body, "body")
+    if isinstance(body, Malformed):
+        return body
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions:
+        return Malformed("actions", "is not a non-empty list")
+    action = read_object(actions[0], "actions[0]")
+    if isinstance(action, Malformed):
+        return action
+    raw_value = action.get("value")
+    # Our buttons carry "positive:<model>" / "negative:<model>"; a value that is not valid
+    # Unicode was not made by us and could not be stored.
+    value = parse_feedback_value(raw_value) if isinstance(raw_value, str) and is_encodable(raw_value) else None
+    if value is None:
+        return Malformed("actions[0].value", "is not a feedback button value")
+    container, message = body.get("container"), body.get("message")
+    channel_id = optional_id(body.get("channel"), "id") or optional_id(container, "channel_id")
+    if channel_id is None:
+        return Malformed("channel.id", "and container.channel_id are missing or not Slack ids")
+    message_ts = optional_ts(message, "ts") or optional_ts(container, "message_ts")
+    if message_ts is None:
+        return Malformed("message.ts", "and container.message_ts are missing or not Slack timestamps")
+    user_id = optional_id(body.get("user"), "id")
+    if user_id is None:
+        return Malformed("user.id", "is missing or not a Slack id")
     return FeedbackVote(
-        team_id=(body.get("team") or {}).get("id") or fallback_team_id or "",
+        team_id=optional_id(body.get("team"), "id") or fallback_team_id or "",
         channel_id=channel_id,
-        thread_ts=message.get("thread_ts") or container.get("thread_ts") or message_ts,
+        thread_ts=optional_ts(message, "thread_ts") or optional_ts(container, "thread_ts") or message_ts,
         message_ts=message_ts,
         user_id=user_id,
         positive=value.positive,
@@ -35,14 +56,20 @@ def build_feedback_vote(body: dict, *, fallback_team_id: str | None) -> Feedback
     )
 
 
+def build_feedback_vote(body: Any, *, fallback_team_id: str | None) -> FeedbackVote | None:
+    """The vote in a `block_actions` payload from our feedback buttons, or None if malformed."""
+    vote = parse_feedback_vote(body, fallback_team_id=fallback_team_id)
+    return vote if isinstance(vote, FeedbackVote) else None
+
+
 async def handle_feedback_buttons(
     ack: AsyncAck, body: dict, client: AsyncWebClient, context: AsyncBoltContext, logger: Logger
 ) -> None:
     """Thumbs up/down under an answer: record the vote (a repeat click updates it), thank the user."""
     await ack()
-    vote = build_feedback_vote(body, fallback_team_id=context.team_id)
-    if vote is None:
-        logger.warning("Ignoring a feedback click with an unexpected payload shape")
+    vote = parse_feedback_vote(body, fallback_team_id=context.team_id)
+    if isinstance(vote, Malformed):
+        logger.warning("Ignoring a feedback click (block_actions): %s", vote)
         return
     services: Services = context[SERVICES_CONTEXT_KEY]
     try:

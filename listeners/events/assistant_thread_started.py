@@ -2,9 +2,12 @@ from logging import Logger
 
 from slack_bolt.async_app import AsyncBoltContext, AsyncSay, AsyncSetSuggestedPrompts
 from slack_bolt.context.save_thread_context.async_save_thread_context import AsyncSaveThreadContext
+from slack_sdk.errors import SlackApiError
 
 from assistant.conversation import GREETING_EVENT
 from assistant.services import SERVICES_CONTEXT_KEY, Services
+from listeners.events.assistant_thread import parse_for_bolt
+from listeners._utils.payload_fields import Malformed
 
 
 async def handle_assistant_thread_started(
@@ -16,12 +19,23 @@ async def handle_assistant_thread_started(
     logger: Logger,
 ) -> None:
     """Greet a new assistant thread, offer the configured prompts, remember what the user views."""
+    thread = parse_for_bolt(event, context)
+    if isinstance(thread, Malformed):
+        logger.warning("Ignoring an assistant_thread_started event: %s", thread)
+        return
     services: Services = context[SERVICES_CONTEXT_KEY]
-    thread_context = event["assistant_thread"].get("context") or {}
-    if thread_context.get("channel_id"):
-        await save_thread_context(thread_context)
-    await say(text=services.settings.greeting, metadata={"event_type": GREETING_EVENT, "event_payload": {}})
-    await set_suggested_prompts(
-        prompts=[prompt.as_slack() for prompt in services.settings.suggested_prompts],
-        title="Try one of these:",
-    )
+    if isinstance(thread.context, Malformed):
+        # The greeting does not depend on the context: greet anyway, just remember nothing.
+        logger.warning("Not saving the context of assistant_thread_started: %s", thread.context)
+    elif thread.context.get("channel_id"):
+        await save_thread_context(thread.context)
+    try:
+        await say(text=services.settings.greeting, metadata={"event_type": GREETING_EVENT, "event_payload": {}})
+        await set_suggested_prompts(
+            prompts=[prompt.as_slack() for prompt in services.settings.suggested_prompts],
+            title="Try one of these:",
+        )
+    except SlackApiError as exc:
+        # E.g. the thread is gone (channel_not_found) or still rate-limited after the client's
+        # retries: nothing to answer, so one line instead of a traceback.
+        logger.warning("Could not greet assistant thread %s: %s", thread.thread_ts, exc.response.get("error"))
