@@ -3,6 +3,8 @@ users at once, with the real app.py process."""
 
 import asyncio
 
+import pytest
+
 from tests.support.fake_openai import Reply
 from tests.support.slack_waits import answers_in, greeted_thread, wait_for_answers
 
@@ -19,28 +21,17 @@ async def _reconnected(slack_sim, old_connection_id):
     return await slack_sim.wait_for(new_connection, timeout=RECONNECT_TIMEOUT_SECONDS, description="a new connection")
 
 
-async def test_after_a_refresh_request_the_next_message_is_answered(slack_sim, upstream, run_bot):
+@pytest.mark.parametrize("interruption", ["refresh_requested", "abrupt_drop"])
+async def test_after_the_connection_is_interrupted_the_next_message_is_answered(slack_sim, upstream, run_bot, interruption):
     alice = slack_sim.add_user(name="alice")
-    upstream.enqueue(Reply(text="Still here after the refresh."))
+    upstream.enqueue(Reply(text=f"Still here after the {interruption}."))
     await run_bot()
     thread = await greeted_thread(slack_sim, alice.id)
-    old = await slack_sim.request_refresh()
+    old = await (slack_sim.request_refresh() if interruption == "refresh_requested" else slack_sim.drop_connection())
     await _reconnected(slack_sim, old)
     await slack_sim.user_says(thread, "Are you there?")
     [answer] = await wait_for_answers(slack_sim, thread)
-    assert answer.text == "Still here after the refresh."
-
-
-async def test_after_an_abrupt_drop_the_next_message_is_answered(slack_sim, upstream, run_bot):
-    alice = slack_sim.add_user(name="alice")
-    upstream.enqueue(Reply(text="Still here after the drop."))
-    await run_bot()
-    thread = await greeted_thread(slack_sim, alice.id)
-    old = await slack_sim.drop_connection()
-    await _reconnected(slack_sim, old)
-    await slack_sim.user_says(thread, "Are you there?")
-    [answer] = await wait_for_answers(slack_sim, thread)
-    assert answer.text == "Still here after the drop."
+    assert answer.text == f"Still here after the {interruption}."
 
 
 async def test_a_redelivered_envelope_is_answered_once(slack_sim, upstream, run_bot):
