@@ -126,36 +126,17 @@ def _matrix() -> list:
 
     # chat.postMessage carries the failure notice: the model fails before its first token.
     model_down = tuple([Reply(status=500)] * 3)
-    add(
-        Case(
-            "chat.postMessage-error+model-500",
-            "notice",
-            UNAVAILABLE,
-            faults=(("chat.postMessage", "error"),),
-            replies=model_down,
-            model_requests=3,
+    for fault in FAULTS:
+        add(
+            Case(
+                f"chat.postMessage-{fault}+model-500",
+                "notice",
+                UNAVAILABLE,
+                faults=(("chat.postMessage", fault),),
+                replies=model_down,
+                model_requests=3,
+            )
         )
-    )
-    add(
-        Case(
-            "chat.postMessage-ratelimited+model-500",
-            "notice",
-            UNAVAILABLE,
-            faults=(("chat.postMessage", "ratelimited"),),
-            replies=model_down,
-            model_requests=3,
-        )
-    )
-    add(
-        Case(
-            "chat.postMessage-ratelimited-once+model-500",
-            "notice",
-            UNAVAILABLE,
-            faults=(("chat.postMessage", "ratelimited-once"),),
-            replies=model_down,
-            model_requests=3,
-        )
-    )
     # chat.postMessage carries the answer itself when streaming is refused (not_allowed).
     refused = ("chat.startStream", "not_allowed")
     add(
