@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import signal
-import sqlite3
 import sys
 
 import assistant.offline  # noqa: F401  (must run before litellm and agents are imported)
@@ -26,14 +25,12 @@ from assistant.model_check import ModelNotOffered, check_model_offered
 from assistant.services import Services
 from assistant.slack_retries import build_retry_handlers
 from assistant.settings import SECRET_VARIABLES, Settings, SettingsError, load_settings
-from assistant.storage.feedback_store import FeedbackStore
-from assistant.storage.sqlite_database import SqliteDatabase
-from assistant.storage.thread_context_store import SqliteThreadContextStore
+from assistant.storage.open_store import build_state_store
+from assistant.storage.state_store import StateStore
 from listeners._utils.agent_factory import create_assistant_agent
 
 logger = logging.getLogger("assistant")
 
-DATABASE_FILE = "assistant.sqlite3"
 EXIT_BAD_SETTINGS = 2
 EXIT_STARTUP_FAILED = 3
 
@@ -65,13 +62,16 @@ def build_agent(settings: Settings) -> Agent:
     )
 
 
-async def open_services(settings: Settings, database: SqliteDatabase, agent: Agent) -> Services:
-    await database.open()
-    thread_context_store = SqliteThreadContextStore(database)
-    feedback_store = FeedbackStore(database)
-    await thread_context_store.create_tables()
-    await feedback_store.create_tables()
-    return Services.build(settings, agent, thread_context_store, feedback_store)
+async def open_services(settings: Settings, store: StateStore, agent: Agent) -> Services:
+    storage = settings.storage
+    try:
+        await store.open()
+    except Exception as exc:
+        # sqlite3, OS and Redis client errors alike: say which store, never the REDIS_URL itself.
+        where = f"DATA_DIR={storage.location}" if storage.backend == "sqlite" else f"Redis at {storage.location}"
+        raise StartupError(f"{where} is not usable for the bot's state store: {type(exc).__name__}: {exc}") from None
+    logger.info("State store: %s at %s", storage.backend, storage.location)
+    return Services.build(settings, agent, store)
 
 
 async def _check_slack_token(client: AsyncWebClient, settings: Settings) -> None:
@@ -85,12 +85,9 @@ async def _check_slack_token(client: AsyncWebClient, settings: Settings) -> None
 
 
 async def serve(settings: Settings) -> None:
-    database = SqliteDatabase(settings.data_dir / DATABASE_FILE)
+    store = build_state_store(settings.storage)
     try:
-        try:
-            services = await open_services(settings, database, build_agent(settings))
-        except (OSError, sqlite3.Error) as exc:
-            raise StartupError(f"DATA_DIR={settings.data_dir} is not usable for the database: {exc}") from None
+        services = await open_services(settings, store, build_agent(settings))
         try:
             await check_model_offered(settings, logger)
         except ModelNotOffered as exc:
@@ -112,7 +109,7 @@ async def serve(settings: Settings) -> None:
         await stop.wait()
         await _shut_down(handler, services)
     finally:
-        await database.close()
+        await store.close()
 
 
 async def _shut_down(handler: AsyncSocketModeHandler, services: Services) -> None:

@@ -18,7 +18,8 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import assistant.offline  # noqa: F401  (must run before agents is imported)
 
@@ -38,6 +39,8 @@ class RunStats:
     output_tokens: int
     attempts: int
     first_token_seconds: float | None
+    # What the run added to the conversation (messages, tool calls and results), ready for memory.
+    output_items: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ def backoff_delay(attempt: int, retry_after: float | None, rng: random.Random) -
 
 async def stream_agent_answer(
     agent: Agent,
-    agent_input: list[dict[str, str]],
+    agent_input: list[dict[str, Any]],
     on_text: Callable[[str], Awaitable[None]],
     *,
     timeouts: Timeouts,
@@ -92,7 +95,8 @@ async def stream_agent_answer(
                                 first_token = time.monotonic() - started
                             await on_text(event.data.delta)
                     usage = result.context_wrapper.usage
-                    return RunStats(usage.input_tokens, usage.output_tokens, attempt + 1, first_token)
+                    items = [item.to_input_item() for item in result.new_items]
+                    return RunStats(usage.input_tokens, usage.output_tokens, attempt + 1, first_token, items)
                 except AnswerTimeout:
                     raise
                 except Exception as exc:

@@ -1,10 +1,12 @@
 """The one answer pipeline every surface that asks a question goes through:
 
-once per message → access (allow-lists, guests) → rate limits → status → thread history +
+once per message (idempotency key) → access (allow-lists, guests) → rate limits → the thread's
+turn (a newer message stops an older answer; answers never interleave, across instances) →
+status → conversation memory (the thread's session, rebuilt once from Slack when empty) +
 channel context (readable and member only) → redaction and prompt budget → agent run → stream
-to Slack → feedback buttons, follow-up prompts and a usage log line; or, on failure, one
-friendly notice, stream closed and status cleared. Listeners only translate Slack payloads into
-a `Question`.
+to Slack → feedback buttons, follow-up prompts, the turn saved to memory, a usage record; or,
+on failure, one friendly notice, stream closed and status cleared, nothing half-saved.
+Listeners only translate Slack payloads into a `Question`.
 """
 
 from __future__ import annotations
@@ -20,19 +22,41 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from assistant.agent_run import Timeouts, stream_agent_answer
+from assistant.agent_run import RunStats, Timeouts, stream_agent_answer
 from assistant.answer_stream import AnswerStream, post_notice
 from assistant.blocks import build_feedback_blocks
-from assistant.conversation import BotIdentity, ChannelContext, build_agent_input, build_history, redact_for_model
-from assistant.prompt_budget import fit_to_budget, truncate_question
+from agents.memory import Session
+
+from assistant.conversation import (
+    BotIdentity,
+    ChannelContext,
+    build_agent_input,
+    build_history,
+    redact_for_model,
+    redact_turns,
+)
 from assistant.errors import EmptyAnswerError, FailureKind, describe_failure
 from assistant.followups import build_followup_prompts
+from assistant.prompt_budget import fit_to_budget, truncate_question
 from assistant.services import Services
+from assistant.session_history import Item, has_user_turn, last_turns, stopped_turn, user_item
+from assistant.storage.state_store import UsageRecord
+from assistant.thread_turn import Superseded, ThreadBusy, ThreadTurn, hold_thread
 
 THINKING_STATUS = "is thinking…"
 LOADING_MESSAGES = ["Reading the thread…", "Asking the model…", "Writing the answer…"]
 MAX_TITLE_CHARS = 60
 INTERRUPTED_NOTICE = ":warning: The assistant was interrupted (restarting). Please ask again in a moment."
+STOPPED_NOTICE = ":black_square_for_stop: Stopped here to answer your newer message."
+SUPERSEDED_NOTICE = ":fast_forward: Skipped: you sent a newer message before I started on this one."
+BUSY_NOTICE = ":hourglass: I'm still finishing another answer in this thread. Please ask again in a moment."
+STORE_FAILED_NOTICE = ":warning: I can't reach my memory store right now, so I can't answer. Please try again in a moment."
+# Slack redelivers an unacknowledged event within minutes; a day covers every retry.
+QUESTION_KEY_SECONDS = 24 * 3600
+# Users already told they are over the limit are not told again for this long: one notice, not 90.
+LIMIT_NOTICE_SECONDS = 60
+# Session items fetched per remembered turn: a question, its answer and room for tool calls.
+ITEMS_PER_TURN = 10
 # conversations.replies returns the oldest messages first, 200 a page at most; a thread longer
 # than this many pages is read up to here and its newest turns are then missing (budgeting the
 # history is a later issue), so the bound is generous.
@@ -40,6 +64,9 @@ REPLIES_PAGE_SIZE = 200
 MAX_REPLIES_PAGES = 10
 # Cleanup after a cancellation must finish even though the task is being torn down.
 CLEANUP_TIMEOUT_SECONDS = 10
+# A newer message waits this long beyond one lease time for the thread (a stopped answer still
+# has to finish its cleanup; a crashed instance's lease runs out).
+TURN_WAIT_MARGIN_SECONDS = CLEANUP_TIMEOUT_SECONDS + 5
 
 
 @dataclass(frozen=True)
@@ -54,6 +81,11 @@ class Question:
     enterprise_id: str | None
     text: str
     context_channel_id: str | None = None  # the channel the user is viewing, if any
+
+
+def thread_key(question: Question) -> str:
+    """One assistant thread, workspace-wide: the key of its session, lease and newest mark."""
+    return f"{question.team_id or question.enterprise_id or '-'}:{question.channel_id}:{question.thread_ts}"
 
 
 def build_title(text: str) -> str:
@@ -139,19 +171,34 @@ async def answer_question(
     bot: BotIdentity,
     logger: logging.Logger,
 ) -> None:
-    if not services.recent_questions.claim((question.channel_id, question.message_ts)):
-        logger.info("Ignoring a repeated delivery of message %s", question.message_ts)
-        return
     task = asyncio.current_task()
     if task is not None:
         services.inflight.add(task)
     try:
+        if not await services.store.claim_key(f"question:{question.channel_id}:{question.message_ts}", QUESTION_KEY_SECONDS):
+            logger.info("Ignoring a repeated delivery of message %s", question.message_ts)
+            return
         if await _refused(question, client=client, services=services, logger=logger):
             return
-        async with services.thread_locks.hold((question.channel_id, question.thread_ts)):
-            await _answer(question, client=client, services=services, bot=bot, logger=logger)
+        await _take_turn(question, client=client, services=services, bot=bot, logger=logger)
+    except Superseded:
+        logger.info("Not answering message %s: a newer message in the thread is answered instead", question.message_ts)
+        await _notify(client, question, SUPERSEDED_NOTICE, logger)
+    except ThreadBusy:
+        logger.warning("Thread %s stayed busy; message %s not answered", question.thread_ts, question.message_ts)
+        await _notify(client, question, BUSY_NOTICE, logger)
+    except Exception as exc:
+        # The answer itself handles its own failures; what reaches here is the state store.
+        logger.error("State store failed before answering message %s: %s: %s", question.message_ts, type(exc).__name__, exc)
+        await _notify(client, question, STORE_FAILED_NOTICE, logger)
     finally:
         services.inflight.discard(task)
+
+
+async def _notify(client: AsyncWebClient, question: Question, text: str, logger: logging.Logger) -> None:
+    await _best_effort(
+        "chat.postMessage", post_notice(client, channel=question.channel_id, thread_ts=question.thread_ts, text=text), logger
+    )
 
 
 async def _refused(question: Question, *, client: AsyncWebClient, services: Services, logger: logging.Logger) -> bool:
@@ -160,26 +207,99 @@ async def _refused(question: Question, *, client: AsyncWebClient, services: Serv
         client, team_id=question.team_id, enterprise_id=question.enterprise_id, user_id=question.user_id, logger=logger
     )
     if refusal is None:
-        channel_key = question.context_channel_id or question.channel_id
-        decision = services.limits.check(question.user_id, channel_key)
+        decision = await services.limits.check(question.user_id, question.context_channel_id or question.channel_id)
         if decision.allowed:
             return False
         logger.info("Rate limit (%s) for user %s: retry in %.0fs", decision.scope, question.user_id, decision.retry_after_seconds)
-        if question.user_id in services.limit_notices:
+        if not await services.store.claim_key(f"limit-notice:{question.user_id}", LIMIT_NOTICE_SECONDS):
             return True  # told once already; more notices would only add to the flood
-        services.limit_notices.set(question.user_id, True)
-        per_minute = services.settings.user_per_minute if decision.scope == "user" else services.settings.channel_per_minute
+        per_minute = services.limits.user_per_minute if decision.scope == "user" else services.limits.channel_per_minute
         refusal = limit_message(per_minute, decision.scope, decision.retry_after_seconds)
     else:
         logger.info("Refused user %s (team %s)", question.user_id, question.team_id)
-    await _best_effort(
-        "chat.postMessage", post_notice(client, channel=question.channel_id, thread_ts=question.thread_ts, text=refusal), logger
-    )
+    await _notify(client, question, refusal, logger)
     return True
 
 
-async def _answer(
+async def _take_turn(
     question: Question, *, client: AsyncWebClient, services: Services, bot: BotIdentity, logger: logging.Logger
+) -> None:
+    """Stop any older answer in the thread, wait for the thread, answer; a newer message stops
+    this answer in turn (the stop is expected, so it ends here rather than cancelling the caller)."""
+    store, key = services.store, thread_key(question)
+    await store.mark_newest(key, question.message_ts)
+    async with hold_thread(
+        store,
+        key=key,
+        owner=f"{services.instance_id}/{question.message_ts}",
+        message_ts=question.message_ts,
+        lease_seconds=services.settings.thread_lease_seconds,
+        wait_seconds=services.settings.thread_lease_seconds + TURN_WAIT_MARGIN_SECONDS,
+        logger=logger,
+    ) as turn:
+        answer = asyncio.create_task(_answer(question, client=client, services=services, bot=bot, turn=turn, logger=logger))
+        turn.on_stop(answer.cancel)
+        try:
+            await answer
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if turn.stop_reason is None or (current is not None and current.cancelling()):
+                raise
+
+
+async def _load_history(
+    session: Session, client: AsyncWebClient, question: Question, services: Services, bot: BotIdentity, logger: logging.Logger
+) -> list[Item]:
+    """The thread's remembered turns, newest `history_max_turns` of them.
+
+    An empty session for a thread that has messages in Slack (a new or deleted store, a thread
+    from before memory) is rebuilt from conversations.replies once, then kept.
+    """
+    max_turns = services.settings.history_max_turns
+    items: list[Item] = await session.get_items(limit=max_turns * ITEMS_PER_TURN)
+    if not items:
+        messages = await _thread_messages(client, question, logger)
+        seed = redact_turns(build_history(messages, bot=bot, question_ts=question.message_ts), pii=services.settings.redact_pii)
+        if seed:
+            await session.add_items(seed)
+            logger.info("Rebuilt the memory of thread %s from Slack: %d messages", question.thread_ts, len(seed))
+            items = seed
+    return last_turns(items, max_turns)
+
+
+async def _record_usage(
+    services: Services,
+    question: Question,
+    *,
+    outcome: str,
+    stats: RunStats | None,
+    started: float,
+    logger: logging.Logger,
+) -> None:
+    record = UsageRecord(
+        team_id=question.team_id or question.enterprise_id or "",
+        channel_id=question.channel_id,
+        thread_ts=question.thread_ts,
+        message_ts=question.message_ts,
+        user_id=question.user_id,
+        model=services.settings.assistant_model,
+        outcome=outcome,
+        input_tokens=stats.input_tokens if stats else 0,
+        output_tokens=stats.output_tokens if stats else 0,
+        latency_ms=round((time.monotonic() - started) * 1000),
+        first_token_ms=None if stats is None or stats.first_token_seconds is None else round(stats.first_token_seconds * 1000),
+    )
+    await _best_effort("usage record", services.store.record_usage(record), logger)
+
+
+async def _answer(
+    question: Question,
+    *,
+    client: AsyncWebClient,
+    services: Services,
+    bot: BotIdentity,
+    turn: ThreadTurn,
+    logger: logging.Logger,
 ) -> None:
     settings = services.settings
     started = time.monotonic()
@@ -191,20 +311,13 @@ async def _answer(
         recipient_user_id=question.user_id,
         logger=logger,
     )
+    session = services.store.session(turn.key)
     title_task: asyncio.Task[None] | None = None
     asked = truncate_question(question.text, settings.max_question_chars)
+    question_text: str | None = None  # the question as the model saw it, once redacted
     try:
         if asked.truncated:
-            await _best_effort(
-                "chat.postMessage",
-                post_notice(
-                    client,
-                    channel=question.channel_id,
-                    thread_ts=question.thread_ts,
-                    text=truncation_note(len(asked.text), asked.original_chars),
-                ),
-                logger,
-            )
+            await _notify(client, question, truncation_note(len(asked.text), asked.original_chars), logger)
         await _best_effort(
             "assistant.threads.setStatus",
             client.assistant_threads_setStatus(
@@ -215,15 +328,11 @@ async def _answer(
             ),
             logger,
         )
-        messages, context = await asyncio.gather(
-            _thread_messages(client, question, logger), _context_for(client, services, question, logger)
+        history, context = await asyncio.gather(
+            _load_history(session, client, question, services, bot, logger),
+            _context_for(client, services, question, logger),
         )
-        history, context, question_text = redact_for_model(
-            build_history(messages, bot=bot, question_ts=question.message_ts),
-            context,
-            asked.text,
-            pii=settings.redact_pii,
-        )
+        context, question_text = redact_for_model(context, asked.text, pii=settings.redact_pii)
         history, context = fit_to_budget(
             system_prompt=settings.system_prompt,
             history=history,
@@ -231,7 +340,7 @@ async def _answer(
             question=question_text,
             budget_chars=settings.prompt_budget_chars,
         )
-        if not any(turn["role"] == "user" for turn in history):
+        if not has_user_turn(history):
             title_task = asyncio.create_task(
                 _best_effort(
                     "assistant.threads.setTitle",
@@ -252,9 +361,22 @@ async def _answer(
             raise EmptyAnswerError("the model finished without any text")
         await stream.finish(blocks=build_feedback_blocks(settings.assistant_model))
     except asyncio.CancelledError:
-        logger.warning("Answer interrupted thread=%s (shutting down)", question.thread_ts)
-        cleanup = _end_after_failure(client, question, stream, INTERRUPTED_NOTICE, logger)
-        await asyncio.shield(asyncio.wait_for(cleanup, CLEANUP_TIMEOUT_SECONDS))
+        stopped = turn.stop_reason is not None
+        if stopped:
+            logger.info("Answer stopped thread=%s (%s)", question.thread_ts, turn.stop_reason)
+        else:
+            logger.warning("Answer interrupted thread=%s (shutting down)", question.thread_ts)
+
+        async def clean_up() -> None:
+            await _end_after_failure(client, question, stream, STOPPED_NOTICE if stopped else INTERRUPTED_NOTICE, logger)
+            if question_text is not None and stream.text.strip():
+                # The user saw these words; the next turn must know they were cut short.
+                await _best_effort("session write", session.add_items(stopped_turn(question_text, stream.text)), logger)
+            await _record_usage(
+                services, question, outcome="stopped" if stopped else "interrupted", stats=None, started=started, logger=logger
+            )
+
+        await asyncio.shield(asyncio.wait_for(clean_up(), CLEANUP_TIMEOUT_SECONDS))
         raise
     except Exception as exc:
         failure = describe_failure(exc)
@@ -268,11 +390,17 @@ async def _answer(
             exc_info=failure.kind is FailureKind.UNEXPECTED,
         )
         await _end_after_failure(client, question, stream, failure.user_message, logger)
+        # Nothing of a failed turn goes to memory: the next question must not follow a
+        # question that has no answer.
+        await _record_usage(services, question, outcome=failure.kind.value, stats=None, started=started, logger=logger)
         return
     finally:
         if title_task is not None:
             await asyncio.wait([title_task])
 
+    # Written whole, after the answer: a turn is in memory complete or not at all.
+    await _best_effort("session write", session.add_items([user_item(question_text), *stats.output_items]), logger)
+    await _record_usage(services, question, outcome="answered", stats=stats, started=started, logger=logger)
     await _best_effort(
         "assistant.threads.setSuggestedPrompts",
         client.assistant_threads_setSuggestedPrompts(
@@ -284,7 +412,7 @@ async def _answer(
     )
     logger.info(
         "Answered thread=%s model=%s input_tokens=%d output_tokens=%d attempts=%d "
-        "first_token_ms=%s total_ms=%d chars=%d messages=%d context=%s",
+        "first_token_ms=%s total_ms=%d chars=%d messages=%d context=%s history_items=%d",
         question.thread_ts,
         settings.assistant_model,
         stats.input_tokens,
@@ -295,4 +423,5 @@ async def _answer(
         len(stream.text),
         len(stream.message_ts),
         "yes" if context else "no",
+        len(history),
     )

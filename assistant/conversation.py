@@ -101,19 +101,21 @@ def format_channel_context(context: ChannelContext) -> str:
 
 
 def build_agent_input(
-    history: list[dict[str, str]], question: str, context: ChannelContext | None
-) -> list[dict[str, str]]:
+    history: list[dict[str, Any]], question: str, context: ChannelContext | None
+) -> list[dict[str, Any]]:
     """The model's input after the system prompt: history, then the question with its context."""
     content = question if context is None else f"{format_channel_context(context)}\n\nQuestion: {question}"
     return [*history, {"role": "user", "content": content}]
 
 
-def redact_for_model(
-    history: list[dict[str, str]], context: ChannelContext | None, question: str, *, pii: bool
-) -> tuple[list[dict[str, str]], ChannelContext | None, str]:
-    """Everything from Slack that goes to the model, with secrets (and PII when asked) removed:
-    a token pasted into a channel must not leave for a third-party provider."""
-    history = [{**turn, "content": redact(turn["content"], pii=pii)} for turn in history]
+def redact_turns(turns: list[dict[str, str]], *, pii: bool) -> list[dict[str, str]]:
+    """Slack turns as they may go to the model (and into its memory): secrets removed, PII too
+    when asked. A token pasted into a thread must not leave for a third-party provider."""
+    return [{**turn, "content": redact(turn["content"], pii=pii)} for turn in turns]
+
+
+def redact_for_model(context: ChannelContext | None, question: str, *, pii: bool) -> tuple[ChannelContext | None, str]:
+    """This question and its channel context, redacted like `redact_turns`."""
     if context is not None:
         context = replace(
             context,
@@ -121,5 +123,4 @@ def redact_for_model(
             purpose=redact(context.purpose, pii=pii),
             messages=tuple(replace(m, text=redact(m.text, pii=pii)) for m in context.messages),
         )
-    return history, context, redact(question, pii=pii)
-
+    return context, redact(question, pii=pii)

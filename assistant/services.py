@@ -3,56 +3,52 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import uuid
 from dataclasses import dataclass, field
 
 from agents import Agent
 
 from assistant.access_control import AccessControl, AccessPolicy
 from assistant.channel_context import ChannelContextReader
-from assistant.keyed_locks import KeyedLocks
 from assistant.rate_limiter import QuestionLimits
-from assistant.recent_keys import RecentKeys
 from assistant.settings import Settings
-from assistant.storage.feedback_store import FeedbackStore
-from assistant.storage.thread_context_store import SqliteThreadContextStore
-from assistant.ttl_cache import TTLCache
+from assistant.storage.state_store import StateStore
+from assistant.storage.thread_context_store import StateThreadContextStore
 
 SERVICES_CONTEXT_KEY = "assistant_services"
+
+
+def new_instance_id() -> str:
+    """Names this process in leases and logs; unique even for two processes on one host."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
     agent: Agent
-    thread_context_store: SqliteThreadContextStore
-    feedback_store: FeedbackStore
+    # Everything that must be shared by every instance lives in the store, nothing else here.
+    store: StateStore
+    thread_context_store: StateThreadContextStore
+    # Caches of what Slack says about users and channels; per process, and short-lived.
     access: AccessControl
     context_reader: ChannelContextReader
     limits: QuestionLimits
-    # Answers in one thread run one after another, so each sees the previous answer.
-    thread_locks: KeyedLocks = field(default_factory=KeyedLocks)
-    # Questions already taken, so a redelivered event is not answered twice.
-    recent_questions: RecentKeys = field(default_factory=RecentKeys)
-    # Users already told they are over the limit, until they may ask again: one notice, not 90.
-    limit_notices: TTLCache[bool] = field(default_factory=lambda: TTLCache(60))
-    # Answers under way, so shutdown can let them finish.
+    instance_id: str = field(default_factory=new_instance_id)
+    # This process's answers under way, so shutdown can let them finish.
     inflight: set[asyncio.Task] = field(default_factory=set)
 
     @classmethod
-    def build(
-        cls,
-        settings: Settings,
-        agent: Agent,
-        thread_context_store: SqliteThreadContextStore,
-        feedback_store: FeedbackStore,
-    ) -> Services:
+    def build(cls, settings: Settings, agent: Agent, store: StateStore) -> Services:
         policy = AccessPolicy.from_settings(settings)
         return cls(
             settings=settings,
             agent=agent,
-            thread_context_store=thread_context_store,
-            feedback_store=feedback_store,
+            store=store,
+            thread_context_store=StateThreadContextStore(store),
             access=AccessControl(policy),
             context_reader=ChannelContextReader(policy),
-            limits=QuestionLimits(settings.user_per_minute, settings.channel_per_minute),
+            limits=QuestionLimits(store, settings.user_per_minute, settings.channel_per_minute),
         )

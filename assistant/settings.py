@@ -30,8 +30,12 @@ DEFAULT_CHANNEL_PER_MINUTE = 30
 DEFAULT_PROMPT_BUDGET_CHARS = 24_000
 DEFAULT_MAX_QUESTION_CHARS = 4_000
 DEFAULT_SHUTDOWN_GRACE_SECONDS = 20.0
+DEFAULT_HISTORY_MAX_TURNS = 20
+DEFAULT_THREAD_LEASE_SECONDS = 15.0
+DEFAULT_REDIS_KEY_PREFIX = "slack-assistant"
 
-SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "LITELLM_API_KEY")
+# REDIS_URL may carry a password (redis://:secret@host:6379/0).
+SECRET_VARIABLES = ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "LITELLM_API_KEY", "REDIS_URL")
 
 # Slack shows at most four suggested prompts per thread.
 MAX_SUGGESTED_PROMPTS = 4
@@ -70,6 +74,27 @@ class SettingsError(Exception):
 
 
 @dataclass(frozen=True)
+class StorageSettings:
+    """Where the bot's memory lives: SQLite under `data_dir`, or Redis when `redis_url` is set."""
+
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    redis_url: str | None = field(default=None, repr=False)
+    redis_key_prefix: str = DEFAULT_REDIS_KEY_PREFIX
+
+    @property
+    def backend(self) -> str:
+        return "redis" if self.redis_url else "sqlite"
+
+    @property
+    def location(self) -> str:
+        """Where the store is, printable: the Redis host without credentials, or the file's folder."""
+        if not self.redis_url:
+            return str(self.data_dir)
+        parsed = urlparse(self.redis_url)
+        return f"{parsed.scheme}://{parsed.hostname or ''}{f':{parsed.port}' if parsed.port else ''}{parsed.path}"
+
+
+@dataclass(frozen=True)
 class Settings:
     slack_bot_token: str = field(repr=False)
     slack_app_token: str = field(repr=False)
@@ -83,7 +108,7 @@ class Settings:
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     first_token_timeout_seconds: float = DEFAULT_FIRST_TOKEN_TIMEOUT_SECONDS
     idle_timeout_seconds: float = DEFAULT_IDLE_TIMEOUT_SECONDS
-    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    storage: StorageSettings = StorageSettings()
     log_level: str = "INFO"
     user_per_minute: int = DEFAULT_USER_PER_MINUTE
     channel_per_minute: int = DEFAULT_CHANNEL_PER_MINUTE
@@ -95,11 +120,15 @@ class Settings:
     prompt_budget_chars: int = DEFAULT_PROMPT_BUDGET_CHARS
     max_question_chars: int = DEFAULT_MAX_QUESTION_CHARS
     shutdown_grace_seconds: float = DEFAULT_SHUTDOWN_GRACE_SECONDS
+    history_max_turns: int = DEFAULT_HISTORY_MAX_TURNS
+    thread_lease_seconds: float = DEFAULT_THREAD_LEASE_SECONDS
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never reach a log line."""
-        return (self.slack_bot_token, self.slack_app_token, self.litellm_api_key)
+        found = (self.slack_bot_token, self.slack_app_token, self.litellm_api_key, self.storage.redis_url or "")
+        password = urlparse(self.storage.redis_url or "").password
+        return tuple(value for value in (*found, password or "") if value)
 
 
 def _text(env: Mapping[str, str], name: str) -> str:
@@ -216,6 +245,32 @@ def _suggested_prompts(env: Mapping[str, str], problems: list[str]) -> tuple[Sug
         return DEFAULT_SUGGESTED_PROMPTS
 
 
+def _storage(env: Mapping[str, str], problems: list[str]) -> StorageSettings:
+    redis_url = _text(env, "REDIS_URL") or None
+    if redis_url is not None:
+        parsed = urlparse(redis_url)
+        if parsed.scheme not in ("redis", "rediss", "unix") or not (parsed.hostname or parsed.path):
+            # Never echo the value: it may hold the Redis password.
+            problems.append("REDIS_URL must look like redis://host:6379/0 (or rediss://, unix://)")
+            redis_url = None
+    prefix = _text(env, "REDIS_KEY_PREFIX") or DEFAULT_REDIS_KEY_PREFIX
+    if any(ch.isspace() for ch in prefix):
+        problems.append(f"REDIS_KEY_PREFIX must not contain spaces, got {prefix!r}")
+        prefix = DEFAULT_REDIS_KEY_PREFIX
+    return StorageSettings(
+        data_dir=Path(_text(env, "DATA_DIR") or DEFAULT_DATA_DIR), redis_url=redis_url, redis_key_prefix=prefix
+    )
+
+
+def load_storage_settings(env: Mapping[str, str]) -> StorageSettings:
+    """Only the storage settings, for tools (the export command) that need no Slack or model."""
+    problems: list[str] = []
+    storage = _storage(env, problems)
+    if problems:
+        raise SettingsError(problems)
+    return storage
+
+
 def load_settings(env: Mapping[str, str]) -> Settings:
     """Build `Settings` from environment variables, or raise `SettingsError` naming every bad one."""
     problems: list[str] = []
@@ -234,7 +289,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             env, "ASSISTANT_FIRST_TOKEN_TIMEOUT_SECONDS", DEFAULT_FIRST_TOKEN_TIMEOUT_SECONDS, 0, 3600, problems
         ),
         idle_timeout_seconds=_number(env, "ASSISTANT_IDLE_TIMEOUT_SECONDS", DEFAULT_IDLE_TIMEOUT_SECONDS, 0, 3600, problems),
-        data_dir=Path(_text(env, "DATA_DIR") or DEFAULT_DATA_DIR),
+        storage=_storage(env, problems),
         log_level=_log_level(env, problems),
         user_per_minute=_count(env, "RATE_LIMIT_USER_PER_MINUTE", DEFAULT_USER_PER_MINUTE, 10_000, problems),
         channel_per_minute=_count(env, "RATE_LIMIT_CHANNEL_PER_MINUTE", DEFAULT_CHANNEL_PER_MINUTE, 10_000, problems),
@@ -248,6 +303,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         shutdown_grace_seconds=_number(
             env, "SHUTDOWN_GRACE_SECONDS", DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, 3600, problems
         ),
+        history_max_turns=_count(env, "HISTORY_MAX_TURNS", DEFAULT_HISTORY_MAX_TURNS, 1_000, problems),
+        thread_lease_seconds=_number(env, "THREAD_LEASE_SECONDS", DEFAULT_THREAD_LEASE_SECONDS, 1, 3600, problems),
     )
     if not settings.litellm_api_key:
         problems.append("LITELLM_API_KEY is required (the key for the LiteLLM proxy)")

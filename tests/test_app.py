@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 
 import app as bot
 from assistant.settings import load_settings
-from assistant.storage.sqlite_database import SqliteDatabase
+from assistant.storage.open_store import build_state_store
 from tests.support.assistant_fixtures import sim_environment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,15 +20,15 @@ async def test_smoke_import_build_and_register(tmp_path):
     settings = load_settings(
         {"SLACK_BOT_TOKEN": "xoxb-smoke", "SLACK_APP_TOKEN": "xapp-smoke", "LITELLM_API_KEY": "sk-smoke", "DATA_DIR": str(tmp_path)}
     )
-    database = SqliteDatabase(tmp_path / bot.DATABASE_FILE)
-    services = await bot.open_services(settings, database, bot.build_agent(settings))
+    store = build_state_store(settings.storage)
+    services = await bot.open_services(settings, store, bot.build_agent(settings))
     try:
         app = bot.build_app(settings, services)
         assert isinstance(app, AsyncApp)
         assert app.client.base_url == "https://slack.com/api/"
         assert len(app._async_listeners) >= 2 and app._async_middleware_list
     finally:
-        await database.close()
+        await store.close()
 
 
 def _run_app(env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:

@@ -1,18 +1,23 @@
-"""A single SQLite connection driven from one worker thread.
+"""A single SQLite connection driven from one worker thread, with versioned migrations.
 
 sqlite3 calls block, and the bot is asyncio throughout: every statement runs on a dedicated
-one-thread executor, which also serialises writers without SQLite lock contention.
+one-thread executor, which also serialises this process's writers. Read-modify-write steps run
+in `BEGIN IMMEDIATE` transactions so they stay correct if a second process opens the same file
+(WAL mode lets readers go on meanwhile; the busy timeout makes writers queue, not fail).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
+
+BUSY_TIMEOUT_SECONDS = 5.0
 
 
 class SqliteDatabase:
@@ -24,37 +29,54 @@ class SqliteDatabase:
     async def _run(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
 
-    async def open(self) -> None:
+    async def open(self, migrations: Sequence[str] = ()) -> None:
+        """Connect, then apply the `migrations` this file has not had yet.
+
+        `migrations[i]` brings the schema from version i to i+1; the file's version is kept in
+        `PRAGMA user_version`, so each script runs once per file, in order, in one transaction.
+        """
+
         def connect() -> None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, check_same_thread=False)
-            connection.execute("PRAGMA journal_mode=WAL")
+            # isolation_level=None: no implicit transactions; the explicit ones below are the
+            # only ones, so a read never holds a lock longer than its statement.
+            connection = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+            )
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=NORMAL")
+                _migrate(connection, migrations)
+            except BaseException:
+                connection.close()
+                raise
             self._connection = connection
 
         await self._run(connect)
-
-    async def create_tables(self, schema: str) -> None:
-        """Run idempotent `CREATE TABLE IF NOT EXISTS ...` statements of one store."""
-
-        def run() -> None:
-            connection = self._require()
-            connection.executescript(schema)
-            connection.commit()
-
-        await self._run(run)
 
     def _require(self) -> sqlite3.Connection:
         if self._connection is None:
             raise RuntimeError(f"database {self.path} is not open")
         return self._connection
 
-    async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
-        def run() -> None:
-            connection = self._require()
-            connection.execute(sql, params)
-            connection.commit()
+    async def transaction(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn(connection)` inside one write transaction; rolled back if it raises."""
 
-        await self._run(run)
+        def run() -> T:
+            connection = self._require()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                result = fn(connection)
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return result
+
+        return await self._run(run)
+
+    async def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        await self._run(lambda: self._require().execute(sql, params))
 
     async def fetchone(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
         return await self._run(lambda: self._require().execute(sql, params).fetchone())
@@ -70,3 +92,22 @@ class SqliteDatabase:
 
         await self._run(close)
         self._executor.shutdown(wait=True)
+
+
+def _migrate(connection: sqlite3.Connection, migrations: Sequence[str]) -> None:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(migrations):
+            raise sqlite3.DatabaseError(
+                f"{version=} is newer than this bot knows ({len(migrations)}); was the file written by a newer release?"
+            )
+        for number, script in enumerate(migrations[version:], start=version + 1):
+            for statement in filter(str.strip, script.split(";")):
+                connection.execute(statement)
+            # PRAGMA does not take parameters; `number` is an int from enumerate.
+            connection.execute(f"PRAGMA user_version = {number:d}")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")

@@ -7,7 +7,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from assistant.blocks import parse_feedback_value
 from assistant.services import SERVICES_CONTEXT_KEY, Services
-from assistant.storage.feedback_store import FeedbackVote
+from assistant.storage.state_store import FeedbackVote
 from listeners._utils.payload_fields import Malformed, is_encodable, optional_id, optional_ts, read_object
 
 THANKS_POSITIVE = "Thanks for the feedback! Glad that helped. :slightly_smiling_face:"
@@ -73,7 +73,7 @@ async def handle_feedback_buttons(
         return
     services: Services = context[SERVICES_CONTEXT_KEY]
     try:
-        await services.feedback_store.record(vote)
+        await services.store.record_vote(vote)
     except Exception:
         logger.exception("Could not record feedback on message=%s", vote.message_ts)
         await _tell(client, vote, THANKS_FAILED, logger)

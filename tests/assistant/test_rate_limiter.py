@@ -1,32 +1,37 @@
-from assistant.rate_limiter import QuestionLimits, RateLimiter
+"""QuestionLimits over the real SQLite state store (the bucket math itself is in the store's
+contract tests, which also run it on Redis)."""
+
+import pytest
+
+from assistant.rate_limiter import QuestionLimits
+from assistant.storage.sqlite_state_store import SqliteStateStore
 
 
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-
-def test_a_burst_up_to_the_rate_passes_then_waits_for_refill():
-    clock = Clock()
-    limiter = RateLimiter(6, clock=clock)
-    for _ in range(6):
-        assert limiter.wait_seconds("U1") == 0
-        limiter.take("U1")
-    assert limiter.wait_seconds("U1") == 10.0  # 6/min: one token every 10 s
-    clock.now = 10.0
-    assert limiter.wait_seconds("U1") == 0
-    assert limiter.wait_seconds("U2") == 0, "other keys are unaffected"
+@pytest.fixture
+async def store(tmp_path):
+    store = SqliteStateStore(tmp_path / "assistant.sqlite3")
+    await store.open()
+    yield store
+    await store.close()
 
 
-def test_both_user_and_channel_limits_apply_and_a_refusal_costs_nothing():
-    clock = Clock()
-    limits = QuestionLimits(user_per_minute=2, channel_per_minute=3, clock=clock)
-    assert limits.check("U1", "C1").allowed and limits.check("U1", "C1").allowed
-    refused = limits.check("U1", "C1")
-    assert not refused.allowed and refused.scope == "user" and refused.retry_after_seconds == 30
-    assert limits.check("U2", "C1").allowed, "the refusal took no channel token"
-    channel_full = limits.check("U3", "C1")
+async def test_both_user_and_channel_limits_apply_and_a_refusal_costs_nothing(store):
+    limits = QuestionLimits(store, user_per_minute=2, channel_per_minute=3)
+    assert (await limits.check("U1", "C1")).allowed and (await limits.check("U1", "C1")).allowed
+    refused = await limits.check("U1", "C1")
+    assert not refused.allowed and refused.scope == "user" and 29 < refused.retry_after_seconds <= 30
+    assert (await limits.check("U2", "C1")).allowed, "the refusal took no channel token"
+    channel_full = await limits.check("U3", "C1")
     assert not channel_full.allowed and channel_full.scope == "channel"
+
+
+async def test_two_instances_on_one_store_share_the_buckets(tmp_path, store):
+    other = SqliteStateStore(store.path)
+    await other.open()
+    try:
+        first, second = QuestionLimits(store, 2, 100), QuestionLimits(other, 2, 100)
+        assert (await first.check("U1", "C1")).allowed and (await second.check("U1", "C1")).allowed
+        assert not (await first.check("U1", "C1")).allowed
+        assert not (await second.check("U1", "C1")).allowed
+    finally:
+        await other.close()

@@ -18,7 +18,7 @@ def test_defaults_follow_the_spec():
     assert settings.litellm_proxy_url == DEFAULT_PROXY_URL == "https://litellm.sbp.ai/"
     assert settings.assistant_model == "openai/gpt-4"
     assert settings.timeout_seconds == 60
-    assert str(settings.data_dir) == "data"
+    assert str(settings.storage.data_dir) == "data"
     assert settings.slack_api_url == "https://slack.com/api/"
     assert settings.suggested_prompts == DEFAULT_SUGGESTED_PROMPTS
     assert settings.log_level == "INFO"

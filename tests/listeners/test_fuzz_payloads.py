@@ -43,7 +43,7 @@ import app as bot
 from assistant.answer_pipeline import Question
 from assistant.blocks import FEEDBACK_ACTION_ID, build_feedback_blocks
 from assistant.settings import load_settings
-from assistant.storage.feedback_store import FeedbackVote
+from assistant.storage.state_store import FeedbackVote
 from assistant.storage.sqlite_database import SqliteDatabase
 from listeners.actions.feedback_buttons import build_feedback_vote
 from listeners.events.assistant_thread import CONTEXT_KEYS, build_assistant_thread, build_thread_context

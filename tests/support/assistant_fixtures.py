@@ -16,7 +16,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 import app as bot
 from assistant.services import Services
 from assistant.settings import load_settings
-from assistant.storage.sqlite_database import SqliteDatabase
+from assistant.storage.open_store import build_state_store
 from tests.e2e.slack_sim.simulator import SlackSimulator
 
 ConnectAssistant = Callable[..., Any]
@@ -47,8 +47,8 @@ def connect_assistant(slack_sim: SlackSimulator, tmp_path: Path) -> ConnectAssis
     @asynccontextmanager
     async def connect(agent: Agent | None = None, **env: str) -> AsyncIterator[Services]:
         settings = load_settings(sim_environment(slack_sim, tmp_path, **env))
-        database = SqliteDatabase(tmp_path / bot.DATABASE_FILE)
-        services = await bot.open_services(settings, database, agent or bot.build_agent(settings))
+        store = build_state_store(settings.storage)
+        services = await bot.open_services(settings, store, agent or bot.build_agent(settings))
         handler = AsyncSocketModeHandler(bot.build_app(settings, services), settings.slack_app_token, ping_interval=0.5)
         try:
             await handler.connect_async()
@@ -56,6 +56,6 @@ def connect_assistant(slack_sim: SlackSimulator, tmp_path: Path) -> ConnectAssis
             yield services
         finally:
             await handler.close_async()
-            await database.close()
+            await store.close()
 
     return connect

@@ -50,3 +50,15 @@ def streamed_reply(
                 raise fail_with
 
     return ModelStep.stream(events)
+
+
+def transcript(items: list) -> list[tuple[str, str]]:
+    """A model input as (role, text) pairs, whatever shape each item has: plain chat messages
+    from Slack history, or the Responses-style message items the Agents SDK keeps in memory."""
+    pairs = []
+    for item in items:
+        content = item.get("content")
+        if isinstance(content, list):
+            content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
+        pairs.append((item.get("role") or item.get("type", ""), content or ""))
+    return pairs

@@ -18,7 +18,7 @@ async def test_thumbs_up_then_down_keeps_one_vote_the_latest(slack_sim, connect_
         await slack_sim.wait_for(lambda: len(slack_sim.state.ephemeral_messages()) >= 1 or None)
         await slack_sim.wait_for_ack(await slack_sim.click_feedback(answer.ts, alice.id, buttons["negative_button"]["value"]))
         await slack_sim.wait_for(lambda: len(slack_sim.state.ephemeral_messages()) >= 2 or None)
-        votes = await services.feedback_store.votes_for_message(channel_id=thread.channel_id, message_ts=answer.ts)
+        votes = await services.store.votes_for_message(channel_id=thread.channel_id, message_ts=answer.ts)
 
     assert [(v.user_id, v.positive, v.model, v.thread_ts) for v in votes] == [(alice.id, False, "openai/gpt-4", thread.thread_ts)]
     thanks = [e.message.get("text") for e in slack_sim.state.ephemeral_messages()]

@@ -7,12 +7,13 @@ import pytest
 from agents.testing import ScriptedModel
 from agents.usage import Usage
 
-from assistant.answer_pipeline import THINKING_STATUS
+from assistant.answer_pipeline import STOPPED_NOTICE, THINKING_STATUS
+from assistant.session_history import STOPPED_MARK
 from assistant.answer_stream import MAX_MESSAGE_CHARS
 from assistant.blocks import FEEDBACK_ACTION_ID
 from tests.support.assistant_fixtures import scripted_agent
 from tests.support.fake_openai import Reply
-from tests.support.scripted_replies import streamed_reply
+from tests.support.scripted_replies import streamed_reply, transcript
 from tests.support.slack_waits import (
     answers_in,
     feedback_elements,
@@ -57,10 +58,10 @@ async def test_a_follow_up_sees_the_earlier_turns(slack_sim, connect_assistant):
         await slack_sim.user_says(thread, "And doubled?")
         await wait_for_answers(slack_sim, thread, 2)
 
-    assert model.last_call.input == [
-        {"role": "user", "content": "What is 2+2?"},
-        {"role": "assistant", "content": "Four."},
-        {"role": "user", "content": "And doubled?"},
+    assert transcript(model.last_call.input) == [
+        ("user", "What is 2+2?"),
+        ("assistant", "Four."),
+        ("user", "And doubled?"),
     ]
     assert len(slack_sim.state.titles(thread.channel_id, thread.thread_ts)) == 1, "the title comes from the first question"
 
@@ -237,14 +238,22 @@ async def test_slack_failures_around_the_answer_do_not_stop_it(slack_sim, connec
     assert "Answering without history" in caplog.text
 
 
-async def test_two_quick_questions_in_one_thread_are_answered_in_order(slack_sim, connect_assistant):
+async def test_a_new_message_stops_the_answer_still_streaming_and_is_answered(slack_sim, connect_assistant):
     alice = slack_sim.add_user(name="alice")
-    model = ScriptedModel([streamed_reply("First ", "answer.", pause=0.2), streamed_reply("Second answer.")])
+    slow = streamed_reply(*[f"word{i} " for i in range(100)], pause=0.05)
+    model = ScriptedModel([slow, streamed_reply("Second answer.")])
     async with connect_assistant(agent=scripted_agent(model)):
         thread = await greeted_thread(slack_sim, alice.id)
         await slack_sim.user_says(thread, "First question")
+        await slack_sim.wait_for(lambda: answers_in(slack_sim, thread) or None)
         await slack_sim.user_says(thread, "Second question")
-        answers = await wait_for_answers(slack_sim, thread, 2)
-    assert [a.text for a in answers] == ["First answer.", "Second answer."]
-    assert answers[0].stopped_at <= answers[1].started_at, "the answers did not interleave"
-    assert {"role": "assistant", "content": "First answer."} in model.last_call.input
+        first, second = await wait_for_answers(slack_sim, thread, 2)
+    assert STOPPED_NOTICE in first.text and first.text.startswith("word0 ") and "word99" not in first.text
+    assert not feedback_elements(first), "a stopped answer is not offered for rating"
+    assert second.text == "Second answer."
+    assert first.stopped_at <= second.started_at, "the answers did not interleave"
+    earlier = transcript(model.last_call.input)
+    assert earlier[0] == ("user", "First question") and earlier[-1] == ("user", "Second question")
+    assert earlier[1][0] == "assistant" and earlier[1][1].startswith("word0 ") and STOPPED_MARK in earlier[1][1]
+
+

@@ -59,9 +59,11 @@ async def test_over_the_user_limit_one_notice_then_silence_and_others_unaffected
     model = ScriptedModel([streamed_reply(f"answer {i}") for i in range(4)])
     async with connect_assistant(agent=scripted_agent(model), RATE_LIMIT_USER_PER_MINUTE="3", RATE_LIMIT_CHANNEL_PER_MINUTE="100"):
         thread = await greeted_thread(slack_sim, alice.id)
-        for i in range(6):
+        for i in range(3):
             await slack_sim.user_says(thread, f"question {i}")
-        await wait_for_answers(slack_sim, thread, 3)
+            await wait_for_answers(slack_sim, thread, i + 1)
+        for i in range(3, 6):
+            await slack_sim.user_says(thread, f"question {i}")
         notice = await wait_for_notice(slack_sim, thread)
         bob_thread = await greeted_thread(slack_sim, bob.id)
         await slack_sim.user_says(bob_thread, "my turn")

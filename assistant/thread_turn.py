@@ -1,0 +1,122 @@
+"""Who answers in a thread right now, across every instance of the bot.
+
+An answer holds the thread's lease (in the state store, with an expiry, so a crashed instance
+blocks a thread for at most one lease time) while it runs, renewing it as it goes. Every
+incoming message first marks itself as the thread's newest; the running answer watches that
+mark and stops as soon as a newer message exists, wherever that message was delivered. A message
+that finds a newer one already marked while it waits is superseded and not answered: the newer
+message is, and answers never interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from assistant.storage.state_store import StateStore, ts_order
+
+POLL_SECONDS = 0.2
+
+
+class Superseded(Exception):
+    """A newer message arrived in the thread before this one's answer started."""
+
+
+class ThreadBusy(Exception):
+    """The thread's lease could not be taken in time."""
+
+
+@dataclass
+class ThreadTurn:
+    """The held lease of one answer; `stop_reason` is set when the answer must stop."""
+
+    key: str
+    owner: str
+    message_ts: str
+    stop_reason: str | None = None
+    _on_stop: list[Callable[[], object]] = field(default_factory=list)
+
+    def on_stop(self, callback: Callable[[], object]) -> None:
+        """Call `callback` when the answer must stop (at once, if it already must)."""
+        if self.stop_reason is not None:
+            callback()
+        else:
+            self._on_stop.append(callback)
+
+    def stop(self, reason: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            for callback in self._on_stop:
+                callback()
+
+
+def is_newer(newest: str | None, message_ts: str) -> bool:
+    return newest is not None and ts_order(newest) > ts_order(message_ts)
+
+
+@asynccontextmanager
+async def hold_thread(
+    store: StateStore,
+    *,
+    key: str,
+    owner: str,
+    message_ts: str,
+    lease_seconds: float,
+    wait_seconds: float,
+    logger: logging.Logger,
+) -> AsyncIterator[ThreadTurn]:
+    """Wait for the thread's lease, hold it while the body runs, release it after.
+
+    Raises Superseded when a newer message is marked before the lease is taken, ThreadBusy when
+    it is not taken within `wait_seconds`.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        if is_newer(await store.newest(key), message_ts):
+            raise Superseded(key)
+        if await store.acquire_lease(key, owner, lease_seconds):
+            break
+        if time.monotonic() >= deadline:
+            raise ThreadBusy(key)
+        await asyncio.sleep(POLL_SECONDS)
+    turn = ThreadTurn(key, owner, message_ts)
+    watcher = asyncio.create_task(_watch(store, turn, lease_seconds, logger))
+    try:
+        # The newer message may have been marked between the check and the lease.
+        if is_newer(await store.newest(key), message_ts):
+            raise Superseded(key)
+        yield turn
+    finally:
+        watcher.cancel()
+        await asyncio.wait([watcher])
+        try:
+            await asyncio.shield(store.release_lease(key, owner))
+        except Exception as exc:
+            # It expires on its own; the next message waits at most one lease time.
+            logger.warning("Could not release the lease of thread %s: %s", key, type(exc).__name__)
+
+
+async def _watch(store: StateStore, turn: ThreadTurn, lease_seconds: float, logger: logging.Logger) -> None:
+    """Renew the lease and look for a newer message until the body ends. A stopped answer still
+    holds the thread while it cleans up, so renewal goes on after the stop."""
+    renewed_at = time.monotonic()
+    while True:
+        await asyncio.sleep(POLL_SECONDS)
+        try:
+            if turn.stop_reason is None and is_newer(await store.newest(turn.key), turn.message_ts):
+                turn.stop("newer_message")
+            if time.monotonic() - renewed_at >= lease_seconds / 3:
+                if not await store.renew_lease(turn.key, turn.owner, lease_seconds):
+                    turn.stop("lease_lost")
+                    return
+                renewed_at = time.monotonic()
+        except Exception as exc:
+            logger.warning("Thread lease check failed for %s: %s", turn.key, type(exc).__name__)
+        if time.monotonic() - renewed_at >= lease_seconds:
+            # Another instance may hold the thread by now; answering on would interleave.
+            turn.stop("lease_lost")
+            return
