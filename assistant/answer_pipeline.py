@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
@@ -178,6 +178,7 @@ async def answer_question(
         if not await services.store.claim_key(f"question:{question.channel_id}:{question.message_ts}", QUESTION_KEY_SECONDS):
             logger.info("Ignoring a repeated delivery of message %s", question.message_ts)
             return
+        question = await _with_saved_context(question, services)
         if await _refused(question, client=client, services=services, logger=logger):
             return
         await _take_turn(question, client=client, services=services, bot=bot, logger=logger)
@@ -193,6 +194,15 @@ async def answer_question(
         await _notify(client, question, STORE_FAILED_NOTICE, logger)
     finally:
         services.inflight.discard(task)
+
+
+async def _with_saved_context(question: Question, services: Services) -> Question:
+    """The channel the user is viewing, as the thread's context events stored it. Read by the
+    question's validated ids rather than through Bolt's get_thread_context, which re-reads the
+    raw event: it raises on a malformed `assistant_thread` field and trusts a well-formed one
+    over the stored context."""
+    saved = await services.thread_context_store.find(channel_id=question.channel_id, thread_ts=question.thread_ts)
+    return question if saved is None else replace(question, context_channel_id=saved.channel_id)
 
 
 async def _notify(client: AsyncWebClient, question: Question, text: str, logger: logging.Logger) -> None:

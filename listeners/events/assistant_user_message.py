@@ -1,4 +1,3 @@
-from dataclasses import replace
 from logging import Logger
 from typing import Any
 
@@ -88,12 +87,6 @@ async def handle_assistant_user_message(
     if question is None:
         return
     services: Services = context[SERVICES_CONTEXT_KEY]
-    # Read the thread's context by the question's validated ids rather than through Bolt's
-    # get_thread_context, which re-reads the raw event: it raises on a message carrying a
-    # malformed `assistant_thread` field, and trusts a well-formed one over the stored context.
-    saved = await services.thread_context_store.find(channel_id=question.channel_id, thread_ts=question.thread_ts)
-    if saved is not None:
-        question = replace(question, context_channel_id=saved.channel_id)
     await answer_question(
         question,
         client=client,

@@ -43,3 +43,11 @@ def test_long_questions_are_truncated_at_a_word():
     assert long.truncated and long.original_chars == 500
     assert len(long.text) <= 52 and long.text.endswith("word")
     assert truncate_question("x" * 100, 10).text == "x" * 10
+
+
+def test_a_turn_with_tool_calls_is_dropped_whole():
+    call = {"type": "function_call", "call_id": "c1", "name": "lookup", "arguments": "{}" + " " * 300}
+    result = {"type": "function_call_output", "call_id": "c1", "output": "x" * 300}
+    history = [{"role": "user", "content": "q1"}, call, result, {"role": "assistant", "content": "a1"}, *_turns(2, size=10)]
+    trimmed, _ = fit_to_budget(system_prompt="s", history=history, context=None, question="q", budget_chars=200)
+    assert trimmed == history[4:], "no tool result without its call"

@@ -3,7 +3,9 @@
 from agents.testing import ScriptedModel
 
 from assistant.access_control import NO_GUESTS, NOT_ALLOWED, UNVERIFIED
+from assistant.answer_pipeline import STORE_FAILED_NOTICE
 from tests.support.assistant_fixtures import scripted_agent
+from tests.support.redis_server import RedisServer
 from tests.support.scripted_replies import streamed_reply
 from tests.support.slack_waits import answers_in, greeted_thread, wait_for_answers, wait_for_notice
 
@@ -114,3 +116,20 @@ async def test_secrets_are_redacted_before_the_model_and_pii_when_asked(slack_si
     for leaked in (token, "bob@example.com", "4111 1111 1111 1111"):
         assert leaked not in sent
     assert "<@U0BOB>" in sent and "<#C0OPS|ops>" in sent, "mentions and links stay intact"
+
+
+async def test_an_unreachable_state_store_gets_a_clear_notice(slack_sim, connect_assistant):
+    alice = slack_sim.add_user(name="alice")
+    model = ScriptedModel([streamed_reply("never")])
+    redis_server = RedisServer()
+    redis_server.start()
+    try:
+        async with connect_assistant(agent=scripted_agent(model), REDIS_URL=redis_server.url):
+            thread = await greeted_thread(slack_sim, alice.id)
+            redis_server.stop()
+            await slack_sim.user_says(thread, "Hello?")
+            notice = await wait_for_notice(slack_sim, thread)
+    finally:
+        redis_server.stop()
+    assert notice["text"] == STORE_FAILED_NOTICE
+    assert model.calls == ()
