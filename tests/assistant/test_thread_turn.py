@@ -6,23 +6,16 @@ import logging
 
 import pytest
 
-from assistant.storage.sqlite_state_store import SqliteStateStore
 from assistant.thread_turn import Superseded, ThreadBusy, hold_thread, is_newer
 
 LOGGER = logging.getLogger("test")
 
 
-@pytest.fixture
-async def store(tmp_path):
-    store = SqliteStateStore(tmp_path / "assistant.sqlite3")
-    await store.open()
-    yield store
-    await store.close()
 
 
-def _hold(store, message_ts, *, owner=None, lease=5.0, wait=3.0):
+def _hold(sqlite_store, message_ts, *, owner=None, lease=5.0, wait=3.0):
     return hold_thread(
-        store, key="T:D1:1.0", owner=owner or f"me/{message_ts}", message_ts=message_ts, lease_seconds=lease, wait_seconds=wait, logger=LOGGER
+        sqlite_store, key="T:D1:1.0", owner=owner or f"me/{message_ts}", message_ts=message_ts, lease_seconds=lease, wait_seconds=wait, logger=LOGGER
     )
 
 
@@ -31,12 +24,12 @@ def test_newer_compares_slack_timestamps_as_numbers():
     assert not is_newer(None, "1.0") and not is_newer("1.000100", "1.0001")
 
 
-async def test_a_newer_message_stops_the_running_turn_and_then_gets_the_thread(store):
+async def test_a_newer_message_stops_the_running_turn_and_then_gets_the_thread(sqlite_store):
     order = []
 
     async def first():
-        await store.mark_newest("T:D1:1.0", "2.000000")
-        async with _hold(store, "2.000000") as turn:
+        await sqlite_store.mark_newest("T:D1:1.0", "2.000000")
+        async with _hold(sqlite_store, "2.000000") as turn:
             stopped = asyncio.Event()
             turn.on_stop(stopped.set)
             order.append("first started")
@@ -47,8 +40,8 @@ async def test_a_newer_message_stops_the_running_turn_and_then_gets_the_thread(s
 
     async def second():
         await asyncio.sleep(0.3)
-        await store.mark_newest("T:D1:1.0", "3.000000")
-        async with _hold(store, "3.000000") as turn:
+        await sqlite_store.mark_newest("T:D1:1.0", "3.000000")
+        async with _hold(sqlite_store, "3.000000") as turn:
             order.append("second started")
             assert turn.stop_reason is None
 
@@ -56,37 +49,37 @@ async def test_a_newer_message_stops_the_running_turn_and_then_gets_the_thread(s
     assert order == ["first started", "first stopped: newer_message", "first released", "second started"]
 
 
-async def test_a_message_overtaken_while_waiting_is_superseded(store):
-    await store.mark_newest("T:D1:1.0", "2.0")
-    async with _hold(store, "2.0"):
-        await store.mark_newest("T:D1:1.0", "3.0")
-        await store.mark_newest("T:D1:1.0", "4.0")
+async def test_a_message_overtaken_while_waiting_is_superseded(sqlite_store):
+    await sqlite_store.mark_newest("T:D1:1.0", "2.0")
+    async with _hold(sqlite_store, "2.0"):
+        await sqlite_store.mark_newest("T:D1:1.0", "3.0")
+        await sqlite_store.mark_newest("T:D1:1.0", "4.0")
         with pytest.raises(Superseded):
-            async with _hold(store, "3.0"):
+            async with _hold(sqlite_store, "3.0"):
                 pass
 
 
-async def test_a_lease_left_by_a_crashed_holder_expires(store):
-    assert await store.acquire_lease("T:D1:1.0", "crashed/1.0", 0.5)
-    await store.mark_newest("T:D1:1.0", "5.0")
+async def test_a_lease_left_by_a_crashed_holder_expires(sqlite_store):
+    assert await sqlite_store.acquire_lease("T:D1:1.0", "crashed/1.0", 0.5)
+    await sqlite_store.mark_newest("T:D1:1.0", "5.0")
     started = asyncio.get_running_loop().time()
-    async with _hold(store, "5.0", wait=3.0):
+    async with _hold(sqlite_store, "5.0", wait=3.0):
         waited = asyncio.get_running_loop().time() - started
     assert 0.3 <= waited < 2.0
 
 
-async def test_a_thread_held_too_long_is_reported_busy(store):
-    assert await store.acquire_lease("T:D1:1.0", "other/1.0", 30)
-    await store.mark_newest("T:D1:1.0", "5.0")
+async def test_a_thread_held_too_long_is_reported_busy(sqlite_store):
+    assert await sqlite_store.acquire_lease("T:D1:1.0", "other/1.0", 30)
+    await sqlite_store.mark_newest("T:D1:1.0", "5.0")
     with pytest.raises(ThreadBusy):
-        async with _hold(store, "5.0", wait=0.5):
+        async with _hold(sqlite_store, "5.0", wait=0.5):
             pass
 
 
-async def test_a_held_turn_renews_its_lease_past_the_lease_time(store):
-    await store.mark_newest("T:D1:1.0", "2.0")
-    async with _hold(store, "2.0", lease=1.0) as turn:
+async def test_a_held_turn_renews_its_lease_past_the_lease_time(sqlite_store):
+    await sqlite_store.mark_newest("T:D1:1.0", "2.0")
+    async with _hold(sqlite_store, "2.0", lease=1.0) as turn:
         await asyncio.sleep(1.5)
         assert turn.stop_reason is None
-        assert not await store.acquire_lease("T:D1:1.0", "intruder", 1.0), "still held"
-    assert await store.acquire_lease("T:D1:1.0", "intruder", 1.0), "released at the end"
+        assert not await sqlite_store.acquire_lease("T:D1:1.0", "intruder", 1.0), "still held"
+    assert await sqlite_store.acquire_lease("T:D1:1.0", "intruder", 1.0), "released at the end"

@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from typing import IO, Any
 
 import httpx
 
-from tests.support.lifecycle import StartStop
+from tests.support.lifecycle import StartStop, die_with_parent, free_port
 
 DEFAULT_MODELS: Mapping[str, str] = {
     "openai/gpt-4": "gpt-4",
@@ -118,7 +117,7 @@ class LiteLLMProxy(StartStop):
             raise RuntimeError("LiteLLMProxy already started")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._write_config()
-        self._port = _free_port()
+        self._port = free_port()
         executable = Path(sys.executable).parent / "litellm"
         command = [
             str(executable),
@@ -138,7 +137,7 @@ class LiteLLMProxy(StartStop):
             stderr=subprocess.STDOUT,
             # Own process group, so stop() can signal anything the CLI spawns.
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         try:
             self._wait_until_live(deadline=started + _STARTUP_TIMEOUT_S)
@@ -246,32 +245,9 @@ class LiteLLMProxy(StartStop):
         )
 
 
-def _free_port() -> int:
-    """A port free right now on 127.0.0.1 (the proxy binds it a moment later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
     try:
         os.killpg(process.pid, sig)
     except ProcessLookupError:
         pass
 
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: on Linux, get SIGTERM if the test process dies.
-
-    Why: a test run killed with SIGKILL never reaches fixture teardown, and an
-    orphaned proxy would hold its port and memory until someone notices.
-    Linux sends the signal when the *thread* that spawned the child exits, so
-    start the proxy from a long-lived thread (pytest fixtures run on the main one).
-    """
-    if sys.platform != "linux":
-        return
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)

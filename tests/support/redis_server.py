@@ -11,9 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,7 +19,7 @@ from typing import IO
 
 import redis
 
-from tests.support.lifecycle import StartStop
+from tests.support.lifecycle import StartStop, die_with_parent, free_port
 
 _STARTUP_TIMEOUT_S = 10.0
 """redis-server answers within milliseconds; 10 s absorbs a loaded CI machine."""
@@ -74,7 +72,7 @@ class RedisServer(StartStop):
         executable = find_redis_server()
         self._workdir = tempfile.TemporaryDirectory(prefix="redis-test-")
         self.log_path = Path(self._workdir.name) / "redis.log"
-        self._port = _free_port()
+        self._port = free_port()
         command = [
             executable,
             "--port", str(self._port),
@@ -92,7 +90,7 @@ class RedisServer(StartStop):
             stdout=self._log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         try:
             self._wait_until_ready(time.monotonic() + _STARTUP_TIMEOUT_S)
@@ -143,22 +141,3 @@ class RedisServer(StartStop):
         finally:
             client.close()
         raise RedisServerError(f"redis-server did not answer PING within {_STARTUP_TIMEOUT_S:.0f} s; log:\n{self.log_tail()}")
-
-
-def _free_port() -> int:
-    """A port free right now on 127.0.0.1 (redis-server binds it a moment later)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: on Linux, get SIGTERM if the test process dies, so a
-    SIGKILLed test run does not leave a server holding its port."""
-    if sys.platform != "linux":
-        return
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
