@@ -4,7 +4,8 @@ ScriptedModel here; the last tests use the real agent against a real LiteLLM pro
 
 import litellm
 import pytest
-from agents.testing import ScriptedModel
+from agents import function_tool
+from agents.testing import ModelStep, ScriptedModel, function_call
 from agents.usage import Usage
 
 from assistant.answer_pipeline import STOPPED_NOTICE, THINKING_STATUS
@@ -257,3 +258,61 @@ async def test_a_new_message_stops_the_answer_still_streaming_and_is_answered(sl
     assert earlier[1][0] == "assistant" and earlier[1][1].startswith("word0 ") and STOPPED_MARK in earlier[1][1]
 
 
+
+
+async def test_tool_calls_and_results_stay_in_memory_with_their_turn(slack_sim, connect_assistant):
+    @function_tool
+    def team_size(team: str) -> str:
+        """How many people are in a team."""
+        return f"{team} has 7 people"
+
+    alice = slack_sim.add_user(name="alice")
+    model = ScriptedModel(
+        [
+            ModelStep(output=[function_call("team_size", {"team": "platform"}, call_id="call_1")]),
+            streamed_reply("Seven."),
+            streamed_reply("Fourteen."),
+        ]
+    )
+    agent = scripted_agent(model).clone(tools=[team_size])
+    async with connect_assistant(agent=agent):
+        thread = await greeted_thread(slack_sim, alice.id)
+        await slack_sim.user_says(thread, "How big is platform?")
+        await wait_for_answers(slack_sim, thread, 1)
+        await slack_sim.user_says(thread, "And doubled?")
+        await wait_for_answers(slack_sim, thread, 2)
+
+    remembered = model.last_call.input
+    types = [item.get("type", "message") for item in remembered]
+    assert types == ["message", "function_call", "function_call_output", "message", "message"]
+    assert remembered[1]["call_id"] == remembered[2]["call_id"] == "call_1"
+    assert remembered[2]["output"] == "platform has 7 people"
+    assert transcript([remembered[0], remembered[3], remembered[4]]) == [
+        ("user", "How big is platform?"),
+        ("assistant", "Seven."),
+        ("user", "And doubled?"),
+    ]
+
+
+async def test_memory_is_rebuilt_once_from_slack_for_a_thread_the_store_does_not_know(slack_sim, connect_assistant):
+    alice = slack_sim.add_user(name="alice")
+    model = ScriptedModel([streamed_reply("Eight."), streamed_reply("Two.")])
+    async with connect_assistant(agent=scripted_agent(model)):
+        thread = await greeted_thread(slack_sim, alice.id)
+        # Turns from before this store existed (a new DATA_DIR, a moved instance).
+        slack_sim.add_channel_message(thread.channel_id, alice.id, "What is 2+2?", thread_ts=thread.thread_ts)
+        slack_sim.add_channel_message(thread.channel_id, slack_sim.workspace.bot_user_id, "Four.", thread_ts=thread.thread_ts)
+        await slack_sim.user_says(thread, "And doubled?")
+        await wait_for_answers(slack_sim, thread, 1)
+        await slack_sim.user_says(thread, "And halved?")
+        await wait_for_answers(slack_sim, thread, 2)
+
+    assert transcript(model.first_call.input) == [("user", "What is 2+2?"), ("assistant", "Four."), ("user", "And doubled?")]
+    assert transcript(model.last_call.input) == [
+        ("user", "What is 2+2?"),
+        ("assistant", "Four."),
+        ("user", "And doubled?"),
+        ("assistant", "Eight."),
+        ("user", "And halved?"),
+    ]
+    assert len(slack_sim.state.calls("conversations.replies")) == 1, "read from Slack once, then from memory"
