@@ -67,6 +67,7 @@ CLEANUP_TIMEOUT_SECONDS = 10
 # A newer message waits this long beyond one lease time for the thread (a stopped answer still
 # has to finish its cleanup; a crashed instance's lease runs out).
 TURN_WAIT_MARGIN_SECONDS = CLEANUP_TIMEOUT_SECONDS + 5
+RECANCEL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -248,13 +249,21 @@ async def _take_turn(
         logger=logger,
     ) as turn:
         answer = asyncio.create_task(_answer(question, client=client, services=services, bot=bot, turn=turn, logger=logger))
-        turn.on_stop(answer.cancel)
+        turn.on_stop(lambda: turn.must_stop and answer.cancel())
         try:
-            await answer
+            while not (await asyncio.wait([answer], timeout=RECANCEL_SECONDS))[0]:
+                if turn.must_stop:
+                    # Python 3.11 loses a cancel that lands as an awaited call completes inside
+                    # asyncio.wait_for (the store's clients use it); until the answer shows it
+                    # is ending, ask again.
+                    answer.cancel()
         except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if turn.stop_reason is None or (current is not None and current.cancelling()):
-                raise
+            # Shutting down: asyncio.wait does not pass the cancel on by itself.
+            answer.cancel()
+            await asyncio.wait([answer])
+            raise
+        if not answer.cancelled():
+            answer.result()
 
 
 async def _load_history(
@@ -370,7 +379,9 @@ async def _answer(
         if not stream.text.strip():
             raise EmptyAnswerError("the model finished without any text")
         await stream.finish(blocks=build_feedback_blocks(settings.assistant_model))
+        turn.answered = True  # shown whole: a newer message no longer stops anything here
     except asyncio.CancelledError:
+        turn.stopping = True
         stopped = turn.stop_reason is not None
         if stopped:
             logger.info("Answer stopped thread=%s (%s)", question.thread_ts, turn.stop_reason)

@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from assistant.storage.state_store import StateStore, ts_order
 
 POLL_SECONDS = 0.2
+# The watcher ends on a flag, not by cancellation; its last store call is bounded by the
+# client's own timeouts, this is the backstop.
+WATCHER_STOP_SECONDS = 10.0
 
 
 class Superseded(Exception):
@@ -38,7 +41,16 @@ class ThreadTurn:
     owner: str
     message_ts: str
     stop_reason: str | None = None
+    # Set by the answer: once it is complete in Slack a stop changes nothing; once it is ending
+    # after a stop, the stop has been received.
+    answered: bool = False
+    stopping: bool = False
     _on_stop: list[Callable[[], object]] = field(default_factory=list)
+
+    @property
+    def must_stop(self) -> bool:
+        """A stop was asked for and the answer has neither finished nor started ending."""
+        return self.stop_reason is not None and not self.answered and not self.stopping
 
     def on_stop(self, callback: Callable[[], object]) -> None:
         """Call `callback` when the answer must stop (at once, if it already must)."""
@@ -84,15 +96,22 @@ async def hold_thread(
             raise ThreadBusy(key)
         await asyncio.sleep(POLL_SECONDS)
     turn = ThreadTurn(key, owner, message_ts)
-    watcher = asyncio.create_task(_watch(store, turn, lease_seconds, logger))
+    released = asyncio.Event()
+    watcher = asyncio.create_task(_watch(store, turn, lease_seconds, released, logger))
     try:
         # The newer message may have been marked between the check and the lease.
         if is_newer(await store.newest(key), message_ts):
             raise Superseded(key)
         yield turn
     finally:
-        watcher.cancel()
-        await asyncio.wait([watcher])
+        # Not watcher.cancel(): on Python 3.11 a cancel that lands as a store call completes
+        # inside asyncio.wait_for (redis-py wraps every send in one) is lost, and the watcher
+        # would renew the lease forever. Seen under load in the two-instance test.
+        released.set()
+        await asyncio.wait([watcher], timeout=WATCHER_STOP_SECONDS)
+        if not watcher.done():
+            logger.warning("Lease watcher of thread %s did not stop; cancelling it", key)
+            watcher.cancel()
         try:
             await asyncio.shield(store.release_lease(key, owner))
         except Exception as exc:
@@ -100,12 +119,18 @@ async def hold_thread(
             logger.warning("Could not release the lease of thread %s: %s", key, type(exc).__name__)
 
 
-async def _watch(store: StateStore, turn: ThreadTurn, lease_seconds: float, logger: logging.Logger) -> None:
-    """Renew the lease and look for a newer message until the body ends. A stopped answer still
+async def _watch(
+    store: StateStore, turn: ThreadTurn, lease_seconds: float, released: asyncio.Event, logger: logging.Logger
+) -> None:
+    """Renew the lease and look for a newer message until `released`. A stopped answer still
     holds the thread while it cleans up, so renewal goes on after the stop."""
     renewed_at = time.monotonic()
-    while True:
-        await asyncio.sleep(POLL_SECONDS)
+    while not released.is_set():
+        try:
+            await asyncio.wait_for(released.wait(), POLL_SECONDS)
+            return
+        except TimeoutError:
+            pass
         try:
             if turn.stop_reason is None and is_newer(await store.newest(turn.key), turn.message_ts):
                 turn.stop("newer_message")

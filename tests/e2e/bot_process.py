@@ -23,6 +23,8 @@ class BotProcess:
     process: subprocess.Popen
     log_path: Path
     network_log: Path
+    # The simulator's id of the Socket Mode connection this process opened (set by `run_bot`).
+    connection_id: str | None = None
 
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")

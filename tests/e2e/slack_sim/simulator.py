@@ -203,9 +203,18 @@ class SlackSimulator:
     # ------------------------------------------------------------------ Socket Mode
 
     async def deliver(
-        self, envelope_type: str, payload: dict[str, Any], *, accepts_response_payload: bool = False
+        self,
+        envelope_type: str,
+        payload: dict[str, Any],
+        *,
+        accepts_response_payload: bool = False,
+        connection_id: str | None = None,
     ) -> str:
-        """Send a raw envelope payload to the app; returns the envelope id."""
+        """Send a raw envelope payload to the app; returns the envelope id.
+
+        By default the open connections take turns (round-robin, as Slack spreads envelopes);
+        `connection_id` sends to that connection only (LookupError if it is not open).
+        """
         return await self._server.call(
             self._hub.deliver(
                 envelope_type,
@@ -214,12 +223,15 @@ class SlackSimulator:
                 retry_attempt=0,
                 retry_reason="",
                 connect_timeout=self._connect_timeout,
+                connection_id=connection_id,
             )
         )
 
-    async def send_event(self, event: dict[str, Any]) -> str:
+    async def send_event(self, event: dict[str, Any], *, connection_id: str | None = None) -> str:
         """Wrap `event` in an Events API body and deliver it as an `events_api` envelope."""
-        return await self.deliver("events_api", payloads.event_callback(self.workspace, event))
+        return await self.deliver(
+            "events_api", payloads.event_callback(self.workspace, event), connection_id=connection_id
+        )
 
     async def redeliver(self, envelope_id: str, reason: str = "timeout") -> str:
         """Slack's retry of an envelope: same payload, `retry_attempt` + 1, `retry_reason`."""
@@ -305,8 +317,11 @@ class SlackSimulator:
         )
         return await self.send_event(event)
 
-    async def user_says(self, thread: AssistantThread, text: str) -> SentMessage:
-        """The user writes in the assistant thread: stored in the DM and sent as a `message` (im) event."""
+    async def user_says(
+        self, thread: AssistantThread, text: str, *, connection_id: str | None = None
+    ) -> SentMessage:
+        """The user writes in the assistant thread: stored in the DM and sent as a `message` (im) event
+        (to `connection_id` only, when given)."""
         with self.state.mutate():
             dm = self.state.channels[thread.channel_id]
             message = payloads.user_message(
@@ -318,7 +333,7 @@ class SlackSimulator:
                 parent_user_id=self.workspace.bot_user_id,
             )
             dm.messages.append(message)
-        envelope_id = await self.send_event(payloads.im_message_event(message, dm.id))
+        envelope_id = await self.send_event(payloads.im_message_event(message, dm.id), connection_id=connection_id)
         return SentMessage(dm.id, message["ts"], envelope_id)
 
     async def click_feedback(self, message_ts: str, user_id: str, value: str) -> str:

@@ -146,8 +146,13 @@ class SocketModeHub:
         retry_attempt: int,
         retry_reason: str,
         connect_timeout: float,
+        connection_id: str | None = None,
     ) -> str:
-        """Send one envelope to exactly one open connection, waiting (bounded) for one to exist."""
+        """Send one envelope to exactly one open connection, waiting (bounded) for one to exist.
+
+        With `connection_id`, to that connection only (a test aiming at one app instance); it must
+        be open and not draining, else LookupError. The round-robin turn is not advanced then.
+        """
         envelope_id = str(uuid.uuid4())
         frame = payloads.envelope(
             envelope_id=envelope_id,
@@ -158,9 +163,14 @@ class SocketModeHub:
             retry_reason=retry_reason,
         )
         while True:
-            candidates = await self._state.wait_for(self._eligible, connect_timeout, "an open Socket Mode connection")
-            conn = candidates[self._round_robin % len(candidates)]
-            self._round_robin += 1
+            if connection_id is not None:
+                conn = self._pick(connection_id)
+                if conn.ws.closed or conn.draining:
+                    raise LookupError(f"Socket Mode connection {connection_id} is closed or draining")
+            else:
+                candidates = await self._state.wait_for(self._eligible, connect_timeout, "an open Socket Mode connection")
+                conn = candidates[self._round_robin % len(candidates)]
+                self._round_robin += 1
             # Recorded before sending so that an ack can never arrive for an envelope we do not know yet.
             with self._state.mutate():
                 self._state.envelopes[envelope_id] = EnvelopeRecord(
@@ -179,6 +189,10 @@ class SocketModeHub:
             except ConnectionError:
                 # The connection died between choosing and sending: Slack would use another one.
                 conn.draining = True
+                if connection_id is not None:
+                    with self._state.mutate():
+                        del self._state.envelopes[envelope_id]  # never sent
+                    raise LookupError(f"Socket Mode connection {connection_id} died while sending") from None
 
     async def redeliver(self, envelope_id: str, reason: str, connect_timeout: float) -> str:
         """Slack's retry of an envelope: same payload, new envelope id, retry_attempt + 1."""

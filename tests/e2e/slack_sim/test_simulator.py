@@ -340,6 +340,38 @@ async def test_socket_mode_protocol(slack_sim: SlackSimulator, client: AsyncWebC
         await slack_sim.wait_for_ack(sent[3], timeout=0.1)
 
 
+async def test_envelopes_can_target_one_connection(slack_sim: SlackSimulator, client: AsyncWebClient) -> None:
+    alice = slack_sim.add_user(name="alice")
+    async with aiohttp.ClientSession() as session:
+        first = await _open_socket(client, session, slack_sim.workspace.app_token)
+        await _next_json(first)  # hello
+        second = await _open_socket(client, session, slack_sim.workspace.app_token)
+        await _next_json(second)
+        first_id, second_id = (c.connection_id for c in await slack_sim.wait_for_connections(2))
+
+        thread = await slack_sim.start_assistant_thread(alice.id)  # round-robin: the first connection's turn
+        assert (await _next_json(first))["envelope_id"] == thread.envelope_id
+
+        # Aimed: every envelope goes to the named connection, whatever the round-robin turn.
+        aimed = [await slack_sim.send_event({"type": "app_mention", "text": str(i)}, connection_id=second_id) for i in range(3)]
+        assert [(await _next_json(second))["envelope_id"] for _ in aimed] == aimed
+        said = await slack_sim.user_says(thread, "to the first", connection_id=first_id)
+        received = await _next_json(first)
+        assert (received["envelope_id"], received["payload"]["event"]["text"]) == (said.envelope_id, "to the first")
+        assert [slack_sim.state.envelope(e).connection_id for e in [*aimed, said.envelope_id]] == [second_id] * 3 + [first_id]
+
+        # Aiming does not move the round-robin turn: the default goes on with the second connection.
+        unaimed = [await slack_sim.send_event({"type": "app_mention", "text": "rr"}) for _ in range(2)]
+        assert [(await _next_json(ws))["envelope_id"] for ws in (second, first)] == unaimed
+
+        await second.close()
+        await slack_sim.wait_for(lambda: len(slack_sim.state.open_connections()) == 1, 5, "one connection closed")
+        with pytest.raises(LookupError):
+            await slack_sim.send_event({"type": "app_mention", "text": "lost"}, connection_id=second_id)
+        assert len(slack_sim.state.envelope_records()) == 7, "nothing recorded for an envelope that could not be sent"
+        await first.close()
+
+
 # ---------------------------------------------------------------------- Socket Mode, real Bolt app
 
 
