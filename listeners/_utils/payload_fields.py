@@ -97,10 +97,15 @@ def read_optional_id(payload: dict[str, Any], key: str, field: str) -> str | Non
     return read_id(payload, key, field)
 
 
+def as_id(value: Any) -> str | None:
+    """`value` when it is a Slack id, else None. Also for ids Bolt's context derived from the raw
+    payload (`context.team_id` is whatever the payload's team.id held, a list included)."""
+    return value if isinstance(value, str) and _SLACK_ID.fullmatch(value) else None
+
+
 def optional_id(payload: Any, key: str) -> str | None:
     """An id that has a fallback: its value when it is a Slack id, else None."""
-    value = payload.get(key) if isinstance(payload, dict) else None
-    return value if isinstance(value, str) and _SLACK_ID.fullmatch(value) else None
+    return as_id(payload.get(key) if isinstance(payload, dict) else None)
 
 
 def optional_ts(payload: Any, key: str) -> str | None:

@@ -8,7 +8,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from assistant.blocks import parse_feedback_value
 from assistant.services import SERVICES_CONTEXT_KEY, Services
 from assistant.storage.state_store import FeedbackVote
-from listeners._utils.payload_fields import Malformed, is_encodable, optional_id, optional_ts, read_object
+from listeners._utils.payload_fields import Malformed, as_id, is_encodable, optional_id, optional_ts, read_object
 
 THANKS_POSITIVE = "Thanks for the feedback! Glad that helped. :slightly_smiling_face:"
 THANKS_NEGATIVE = "Thanks for the feedback. I'll take note so answers like this can improve."
@@ -46,7 +46,7 @@ def parse_feedback_vote(body: Any, *, fallback_team_id: str | None) -> FeedbackV
     if user_id is None:
         return Malformed("user.id", "is missing or not a Slack id")
     return FeedbackVote(
-        team_id=optional_id(body.get("team"), "id") or fallback_team_id or "",
+        team_id=optional_id(body.get("team"), "id") or as_id(fallback_team_id) or "",
         channel_id=channel_id,
         thread_ts=optional_ts(message, "thread_ts") or optional_ts(container, "thread_ts") or message_ts,
         message_ts=message_ts,

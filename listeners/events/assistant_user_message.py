@@ -9,6 +9,7 @@ from assistant.conversation import BotIdentity
 from assistant.services import SERVICES_CONTEXT_KEY, Services
 from listeners._utils.payload_fields import (
     Malformed,
+    as_id,
     encodable,
     has_visible_text,
     optional_id,
@@ -56,8 +57,8 @@ def parse_question(
         thread_ts=thread_ts,
         message_ts=message_ts,
         user_id=user,
-        team_id=optional_id(event, "team") or team_id,
-        enterprise_id=enterprise_id,
+        team_id=optional_id(event, "team") or as_id(team_id),
+        enterprise_id=as_id(enterprise_id),
         # Only the ends are trimmed: mentions (<@U…>), channel links (<#C…|name>) and URLs
         # (<https://…|label>) reach the model exactly as Slack sent them. Lone surrogates (which
         # JSON can carry but UTF-8 cannot) become U+FFFD so the text can be sent on at all.

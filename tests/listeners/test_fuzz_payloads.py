@@ -44,7 +44,7 @@ from assistant.answer_pipeline import Question
 from assistant.blocks import FEEDBACK_ACTION_ID, build_feedback_blocks
 from assistant.settings import load_settings
 from assistant.storage.state_store import FeedbackVote
-from assistant.storage.sqlite_database import SqliteDatabase
+from assistant.storage.open_store import build_state_store
 from listeners.actions.feedback_buttons import build_feedback_vote
 from listeners.events.assistant_thread import CONTEXT_KEYS, build_assistant_thread, build_thread_context
 from listeners.events.assistant_user_message import build_question
@@ -563,9 +563,9 @@ class EndlessOk(ScriptedModel):
 def fuzz_bot(slack_sim: SlackSimulator, tmp_path: Path) -> Iterator[FuzzBot]:
     """Like `connect_assistant`, minus Socket Mode: the built app, dispatched into directly."""
     settings = load_settings(sim_environment(slack_sim, tmp_path, **UNLIMITED))
-    database = SqliteDatabase(tmp_path / bot.DATABASE_FILE)
+    store = build_state_store(settings.storage)
     with asyncio.Runner() as runner:
-        services = runner.run(bot.open_services(settings, database, scripted_agent(EndlessOk())))
+        services = runner.run(bot.open_services(settings, store, scripted_agent(EndlessOk())))
         fuzz = FuzzBot(slack_sim, runner, bot.build_app(settings, services), services)
         root = logging.getLogger()
         root.addHandler(fuzz.capture)
@@ -573,7 +573,7 @@ def fuzz_bot(slack_sim: SlackSimulator, tmp_path: Path) -> Iterator[FuzzBot]:
             yield fuzz
         finally:
             root.removeHandler(fuzz.capture)
-            runner.run(database.close())
+            runner.run(store.close())
 
 
 def check_common(outcome: Outcome, payload: Any, replied: bool) -> None:

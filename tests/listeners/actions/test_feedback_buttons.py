@@ -38,3 +38,16 @@ def test_malformed_payloads_are_rejected():
         fallback_team_id="T1",
     )
     assert vote is not None and (vote.team_id, vote.channel_id, vote.message_ts, vote.thread_ts) == ("T1", "D1", "2.0", "1.0")
+
+
+def test_a_team_id_bolt_took_from_a_malformed_payload_is_not_trusted():
+    # Bolt's context.team_id is whatever team.id held; a list must not reach the store.
+    body = {
+        "actions": [{"value": "positive:openai/gpt-4"}],
+        "channel": {"id": "D0123ABCD"},
+        "message": {"ts": "1712345678.000100"},
+        "user": {"id": "U0123ABCD"},
+        "team": {"id": [None]},
+    }
+    vote = build_feedback_vote(body, fallback_team_id=[None])  # type: ignore[arg-type]
+    assert vote is not None and vote.team_id == ""
