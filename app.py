@@ -22,6 +22,7 @@ import listeners
 from assistant.answer_pipeline import CLEANUP_TIMEOUT_SECONDS
 from assistant.logging_setup import configure_logging
 from assistant.model_check import ModelNotOffered, check_model_offered
+from assistant.paced_client import PacedWebClient
 from assistant.services import Services
 from assistant.slack_retries import build_retry_handlers
 from assistant.settings import SECRET_VARIABLES, Settings, SettingsError, load_settings
@@ -42,7 +43,8 @@ class StartupError(Exception):
 def build_app(settings: Settings, services: Services) -> AsyncApp:
     # SLACK_API_URL goes into the one client every Web API call uses, Socket Mode's
     # apps.connections.open included (the handler reuses app.client).
-    client = AsyncWebClient(
+    client = PacedWebClient(
+        budget=services.slack_budget,
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         retry_handlers=build_retry_handlers(),

@@ -37,6 +37,7 @@ from assistant.conversation import (
 )
 from assistant.errors import EmptyAnswerError, FailureKind, describe_failure
 from assistant.followups import build_followup_prompts
+from assistant.paced_client import SkippedUnderLoad
 from assistant.prompt_budget import fit_to_budget, truncate_question
 from assistant.services import Services
 from assistant.session_history import Item, has_user_turn, last_turns, stopped_turn, user_item
@@ -55,6 +56,8 @@ STORE_FAILED_NOTICE = ":warning: I can't reach my memory store right now, so I c
 QUESTION_KEY_SECONDS = 24 * 3600
 # Users already told they are over the limit are not told again for this long: one notice, not 90.
 LIMIT_NOTICE_SECONDS = 60
+# How long a thread seen starting counts as new (memory is not rebuilt from Slack for it).
+NEW_THREAD_SECONDS = 24 * 3600
 # Session items fetched per remembered turn: a question, its answer and room for tool calls.
 ITEMS_PER_TURN = 10
 # conversations.replies returns the oldest messages first, 200 a page at most; a thread longer
@@ -84,9 +87,19 @@ class Question:
     context_channel_id: str | None = None  # the channel the user is viewing, if any
 
 
-def thread_key(question: Question) -> str:
+def thread_key(team_id: str | None, channel_id: str, thread_ts: str) -> str:
     """One assistant thread, workspace-wide: the key of its session, lease and newest mark."""
-    return f"{question.team_id or question.enterprise_id or '-'}:{question.channel_id}:{question.thread_ts}"
+    return f"{team_id or '-'}:{channel_id}:{thread_ts}"
+
+
+def question_thread_key(question: Question) -> str:
+    return thread_key(question.team_id or question.enterprise_id, question.channel_id, question.thread_ts)
+
+
+async def remember_new_thread(services: Services, key: str, logger: logging.Logger) -> None:
+    """A thread seen starting has nothing in Slack to rebuild memory from: its first question
+    skips the conversations.replies read (a Tier 3 call per new conversation)."""
+    await _best_effort("new-thread mark", services.store.claim_key(f"new-thread:{key}", NEW_THREAD_SECONDS), logger)
 
 
 def build_title(text: str) -> str:
@@ -147,6 +160,8 @@ async def _best_effort(call: str, awaitable: Awaitable[Any], logger: logging.Log
     """Cosmetic calls (status, title, prompts) must not turn a good answer into a failure."""
     try:
         await awaitable
+    except SkippedUnderLoad as exc:
+        logger.info("%s", exc)
     except Exception as exc:
         error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
         logger.warning("%s failed: %s", call, error)
@@ -237,7 +252,7 @@ async def _take_turn(
 ) -> None:
     """Stop any older answer in the thread, wait for the thread, answer; a newer message stops
     this answer in turn (the stop is expected, so it ends here rather than cancelling the caller)."""
-    store, key = services.store, thread_key(question)
+    store, key = services.store, question_thread_key(question)
     await store.mark_newest(key, question.message_ts)
     async with hold_thread(
         store,
@@ -276,7 +291,7 @@ async def _load_history(
     """
     max_turns = services.settings.history_max_turns
     items: list[Item] = await session.get_items(limit=max_turns * ITEMS_PER_TURN)
-    if not items:
+    if not items and await services.store.claim_key(f"new-thread:{session.session_id}", NEW_THREAD_SECONDS):
         messages = await _thread_messages(client, question, logger)
         seed = redact_turns(build_history(messages, bot=bot, question_ts=question.message_ts), pii=services.settings.redact_pii)
         if seed:
@@ -329,6 +344,7 @@ async def _answer(
         recipient_team_id=question.team_id or question.enterprise_id,
         recipient_user_id=question.user_id,
         logger=logger,
+        budget=services.slack_budget,
     )
     session = services.store.session(turn.key)
     title_task: asyncio.Task[None] | None = None

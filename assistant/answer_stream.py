@@ -3,12 +3,15 @@
 Why not `client.chat_stream()`: it holds the first 256 characters before its first call, so the
 user stares at "is thinking…" while text already exists, and it flushes by size only. Here the
 first words go out with `chat.startStream` the moment they exist; later text is batched by time
-(`flush_interval`) so a reply costs a handful of `chat.appendStream` calls (Tier 4), each within
-Slack's 12,000-character `markdown_text` limit. A reply longer than one message continues in a
-new message in the same thread, cut at a paragraph, line or word boundary.
+(at least `flush_interval` apart, longer when the process-wide `SlackBudget` says other answers
+need the method's slots) so a reply costs a handful of `chat.appendStream` calls, each within
+Slack's 12,000-character `markdown_text` limit, and many answers at once do not add up to 429s.
+A reply longer than one message continues in a new message in the same thread, cut at a
+paragraph, line or word boundary.
 
-When streaming is not available (the method is refused) or a stream has ended under the answer
-(Slack expires long-open streams: `message_not_in_streaming_state`), the answer carries on by
+When streaming is not available (the method is refused, or `chat.startStream`'s budget is booked
+so far ahead that the first words would wait) or a stream has ended under the answer (Slack
+expires long-open streams: `message_not_in_streaming_state`), the answer carries on by
 posting and editing the message (`chat.postMessage` / `chat.update`, whose ts is known), so the
 user still gets every character once, with the feedback buttons.
 
@@ -29,6 +32,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from assistant.blocks import build_markdown_blocks
 from assistant.conversation import NOTICE_EVENT
+from assistant.slack_budget import SlackBudget
+from assistant.slack_retries import retry_after_seconds
 from assistant.text_split import split_text
 
 # Slack's per-call limit for markdown_text.
@@ -41,6 +46,9 @@ UPDATE_FLUSH_INTERVAL = 2.0
 # A rate-limited finish or notice waits and tries again this many times before giving up.
 MAX_FINISH_ATTEMPTS = 10
 DEFAULT_RETRY_AFTER_SECONDS = 1.0
+# The first words wait at most this long for a chat.startStream slot; past it they are posted
+# (chat.postMessage is limited per channel, not per workspace) and the message is edited on.
+MAX_START_WAIT_SECONDS = 0.5
 # The stream under the answer is over: continue by editing the message.
 STREAM_GONE_ERRORS = frozenset({"message_not_in_streaming_state", "streaming_state_conflict"})
 # Streaming is refused here (workspace, channel type or method): post and edit instead.
@@ -63,10 +71,12 @@ class AnswerStream:
         recipient_team_id: str | None,
         recipient_user_id: str | None,
         logger: logging.Logger,
+        budget: SlackBudget | None = None,
         flush_interval: float = DEFAULT_FLUSH_INTERVAL,
         max_message_chars: int = MAX_MESSAGE_CHARS,
     ):
         self._client = client
+        self._budget = budget or SlackBudget({})
         self._channel = channel
         self._thread_ts = thread_ts
         self._recipient_team_id = recipient_team_id
@@ -154,6 +164,17 @@ class AnswerStream:
             if self._open_ts is not None and len(self._open_text) >= self._max_message_chars:
                 await self._close("", blocks=None)
                 continue
+            if self._open_ts is None:
+                self._choose_how_to_open()
+            method = self._method(opening=self._open_ts is None)
+            wait = self._budget.wait_estimate(method)
+            if not keep_last and self._open_ts is not None and wait > self._interval():
+                # Many answers share this method's slots: rather than queue an in-between
+                # update (and push every answer's ending back), gather more text and look again.
+                self._reschedule(wait)
+                return
+            # Wait for the slot before choosing the piece: text that arrives meanwhile goes too.
+            await self._budget.acquire(method)
             room = self._max_message_chars - len(self._open_text)
             limit = self._room()
             if keep_last and self._open_ts is not None and len(self._pending) <= limit:
@@ -177,6 +198,18 @@ class AnswerStream:
             if rest and limit == room:
                 # The rest does not fit this message: close it and continue in a new one.
                 await self._close("", blocks=None)
+
+    def _method(self, *, opening: bool = False, closing: bool = False) -> str:
+        """The Web API method the next call of this answer uses."""
+        if self.streaming:
+            return "chat.startStream" if opening else "chat.stopStream" if closing else "chat.appendStream"
+        return "chat.postMessage" if opening else "chat.update"
+
+    def _choose_how_to_open(self) -> None:
+        if self.streaming and self._budget.wait_estimate("chat.startStream") > MAX_START_WAIT_SECONDS:
+            # Many answers are starting at once: show these words now rather than in a queue.
+            self._logger.debug("chat.startStream is booked ahead; posting and editing this answer")
+            self.streaming = False
 
     async def _open(self, text: str) -> None:
         if self.streaming:
@@ -214,6 +247,11 @@ class AnswerStream:
 
     async def _close(self, tail: str, *, blocks: list[dict[str, Any]] | None) -> None:
         """Finish the open message with `tail` (may be empty) and `blocks`."""
+        if self.streaming or tail or blocks:
+            await self._budget.acquire(self._method(closing=True))
+        await self._close_now(tail, blocks=blocks)
+
+    async def _close_now(self, tail: str, *, blocks: list[dict[str, Any]] | None) -> None:
         if self.streaming:
             try:
                 await self._client.chat_stopStream(
@@ -261,12 +299,15 @@ class AnswerStream:
 
     # -- timing ------------------------------------------------------------------------------
 
-    def _defer(self, exc: SlackApiError) -> None:
-        delay = _retry_after(exc)
-        self._logger.info("Rate-limited; holding %d characters for %.1fs", len(self._pending), delay)
+    def _reschedule(self, delay: float) -> None:
         self._last_send = time.monotonic() + delay - self._interval()
         if self._timer is None or self._timer is asyncio.current_task():
             self._timer = asyncio.create_task(self._flush_after(delay))
+
+    def _defer(self, exc: SlackApiError) -> None:
+        delay = retry_after_seconds(exc, DEFAULT_RETRY_AFTER_SECONDS)
+        self._logger.info("Rate-limited; holding %d characters for %.1fs", len(self._pending), delay)
+        self._reschedule(delay)
 
     async def _flush_after(self, delay: float) -> None:
         try:
@@ -313,7 +354,7 @@ async def _retry_rate_limited(call: Callable[[], Awaitable[Any]], *, other_error
         except SlackApiError as exc:
             last = attempt == MAX_FINISH_ATTEMPTS - 1
             if _error_of(exc) == "ratelimited" and not last:
-                await asyncio.sleep(_retry_after(exc))
+                await asyncio.sleep(retry_after_seconds(exc, DEFAULT_RETRY_AFTER_SECONDS))
             elif other_errors > 0 and not last:
                 other_errors -= 1
             else:
@@ -333,13 +374,6 @@ async def post_notice(client: AsyncWebClient, *, channel: str, thread_ts: str, t
         ),
         other_errors=1,
     )
-
-
-def _retry_after(exc: SlackApiError) -> float:
-    try:
-        return float(exc.response.headers.get("Retry-After", DEFAULT_RETRY_AFTER_SECONDS))
-    except (TypeError, ValueError, AttributeError):
-        return DEFAULT_RETRY_AFTER_SECONDS
 
 
 def _describe(exc: Exception) -> str:

@@ -14,6 +14,7 @@ from assistant.access_control import AccessControl, AccessPolicy
 from assistant.channel_context import ChannelContextReader
 from assistant.rate_limiter import QuestionLimits
 from assistant.settings import Settings
+from assistant.slack_budget import SlackBudget
 from assistant.storage.state_store import StateStore
 from assistant.storage.thread_context_store import StateThreadContextStore
 
@@ -36,6 +37,8 @@ class Services:
     access: AccessControl
     context_reader: ChannelContextReader
     limits: QuestionLimits
+    # Slack's per-workspace limits on the streaming methods, shared by every answer here.
+    slack_budget: SlackBudget
     instance_id: str = field(default_factory=new_instance_id)
     # This process's answers under way, so shutdown can let them finish.
     inflight: set[asyncio.Task] = field(default_factory=set)
@@ -51,4 +54,5 @@ class Services:
             access=AccessControl(policy),
             context_reader=ChannelContextReader(policy),
             limits=QuestionLimits(store, settings.user_per_minute, settings.channel_per_minute),
+            slack_budget=SlackBudget.from_overrides(settings.slack_rate_limits),
         )

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from assistant.slack_budget import MethodRate, parse_rates
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_PROXY_URL = "https://litellm.sbp.ai/"
 DEFAULT_MODEL = "openai/gpt-4"
@@ -122,6 +124,8 @@ class Settings:
     shutdown_grace_seconds: float = DEFAULT_SHUTDOWN_GRACE_SECONDS
     history_max_turns: int = DEFAULT_HISTORY_MAX_TURNS
     thread_lease_seconds: float = DEFAULT_THREAD_LEASE_SECONDS
+    # Overrides of Slack's published per-workspace rates for the streaming methods (None: unpaced).
+    slack_rate_limits: Mapping[str, MethodRate | None] = field(default_factory=dict)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -262,6 +266,14 @@ def _storage(env: Mapping[str, str], problems: list[str]) -> StorageSettings:
     )
 
 
+def _slack_rate_limits(env: Mapping[str, str], problems: list[str]) -> dict[str, MethodRate | None]:
+    try:
+        return parse_rates(_text(env, "SLACK_RATE_LIMITS"))
+    except ValueError as exc:
+        problems.append(f"SLACK_RATE_LIMITS: {exc} (e.g. chat.appendStream=100/20,chat.startStream=20/5)")
+        return {}
+
+
 def load_storage_settings(env: Mapping[str, str]) -> StorageSettings:
     """Only the storage settings, for tools (the export command) that need no Slack or model."""
     problems: list[str] = []
@@ -305,6 +317,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         ),
         history_max_turns=_count(env, "HISTORY_MAX_TURNS", DEFAULT_HISTORY_MAX_TURNS, 1_000, problems),
         thread_lease_seconds=_number(env, "THREAD_LEASE_SECONDS", DEFAULT_THREAD_LEASE_SECONDS, 1, 3600, problems),
+        slack_rate_limits=_slack_rate_limits(env, problems),
     )
     if not settings.litellm_api_key:
         problems.append("LITELLM_API_KEY is required (the key for the LiteLLM proxy)")

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from slack_sdk.errors import SlackApiError
+
 from typing import Optional
 
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -49,3 +51,11 @@ def build_retry_handlers() -> list[AsyncRetryHandler]:
         AsyncRateLimitErrorRetryHandler(max_retry_count=MAX_RATE_LIMIT_RETRIES),
         ServerErrorRetryUnlessAddingText(),
     ]
+
+
+def retry_after_seconds(exc: SlackApiError, default: float = 1.0) -> float:
+    """The Retry-After of a refused call, in seconds (`default` when Slack sent none)."""
+    try:
+        return float(exc.response.headers.get("Retry-After", default))
+    except (TypeError, ValueError, AttributeError):
+        return default

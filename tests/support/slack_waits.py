@@ -1,5 +1,7 @@
 """Bounded waits for what the assistant does in a simulated assistant thread."""
 
+import dataclasses
+
 
 def answers_in(sim, thread):
     return [r for r in sim.state.stream_records() if r.channel == thread.channel_id and r.thread_ts == thread.thread_ts]
@@ -34,6 +36,14 @@ async def greeted_thread(sim, user_id, context_channel=None):
     thread = await sim.start_assistant_thread(user_id, context_channel=context_channel)
     await sim.wait_for(lambda: sim.state.bot_replies(thread.channel_id, thread.thread_ts))
     return thread
+
+
+async def unannounced_thread(sim, user_id):
+    """A thread in the user's assistant DM whose start the bot never saw (opened before this
+    store existed, or on another deployment): its memory must come from Slack."""
+    greeted = await greeted_thread(sim, user_id)
+    root_ts = sim.add_channel_message(greeted.channel_id, user_id, "An older conversation")
+    return dataclasses.replace(greeted, thread_ts=root_ts)
 
 
 async def wait_for_explicit_status_clear(sim, thread):

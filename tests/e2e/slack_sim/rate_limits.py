@@ -27,6 +27,8 @@ TIER_3 = RateLimit(per_minute=50, burst=10)
 TIER_4 = RateLimit(per_minute=100, burst=20)
 # chat.postMessage is "special": about one message per second per channel, short bursts allowed.
 POST_MESSAGE = RateLimit(per_minute=60, burst=5)
+# Methods whose bucket is per (workspace, channel) rather than per workspace.
+PER_CHANNEL_METHODS = frozenset({"chat.postMessage"})
 
 METHOD_LIMITS: dict[str, RateLimit] = {
     "apps.connections.open": TIER_1,
@@ -74,7 +76,8 @@ class RateLimiter:
             self._buckets.clear()
 
     def acquire(self, team_id: str, method: str) -> int | None:
-        """Take one request from the bucket; return None if allowed, else the Retry-After seconds."""
+        """Take one request from the bucket of (`team_id`, `method`) — `team_id` may carry a
+        channel for per-channel methods; return None if allowed, else the Retry-After seconds."""
         with self._lock:
             if self._limits is None or method not in self._limits:
                 return None

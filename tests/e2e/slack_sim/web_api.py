@@ -23,7 +23,7 @@ from . import api_assistant, api_auth, api_chat, api_conversations, api_streams
 from .api_context import ApiError, CallContext, Handler
 from .faults import FaultInjector
 from .models import ApiCall, ResponseUrlPost
-from .rate_limits import RateLimiter
+from .rate_limits import PER_CHANNEL_METHODS, RateLimiter
 from .state import SimState
 
 logger = logging.getLogger(__name__)
@@ -117,7 +117,9 @@ class WebApi:
             failure = self._faults.take_failure(method)
             if failure is not None:
                 raise ApiError(failure.error, status=failure.status, retry_after=failure.retry_after)
-            retry_after = self._limiter.acquire(self._state.workspace.team_id, method)
+            # chat.postMessage is limited per channel (about one a second), the rest per workspace.
+            scope = f"{self._state.workspace.team_id}/{params.get('channel')}" if method in PER_CHANNEL_METHODS else self._state.workspace.team_id
+            retry_after = self._limiter.acquire(scope, method)
             if retry_after is not None:
                 raise ApiError("ratelimited", status=429, retry_after=retry_after)
             # apps.connections.open hands out a WebSocket URL on the host the app reached us through.

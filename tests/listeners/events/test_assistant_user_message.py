@@ -19,6 +19,7 @@ from tests.support.slack_waits import (
     answers_in,
     feedback_elements,
     greeted_thread,
+    unannounced_thread,
     wait_for_answers,
     wait_for_explicit_status_clear,
     wait_for_notice,
@@ -230,7 +231,7 @@ async def test_slack_failures_around_the_answer_do_not_stop_it(slack_sim, connec
     alice = slack_sim.add_user(name="alice")
     model = ScriptedModel([streamed_reply("Still answered.")])
     async with connect_assistant(agent=scripted_agent(model)):
-        thread = await greeted_thread(slack_sim, alice.id)
+        thread = await unannounced_thread(slack_sim, alice.id)
         slack_sim.fail_next("assistant.threads.setStatus", 1, error="internal_error", status=200)
         slack_sim.fail_next("conversations.replies", 1, error="internal_error", status=200)
         await slack_sim.user_says(thread, "Are you there?")
@@ -298,7 +299,7 @@ async def test_memory_is_rebuilt_once_from_slack_for_a_thread_the_store_does_not
     alice = slack_sim.add_user(name="alice")
     model = ScriptedModel([streamed_reply("Eight."), streamed_reply("Two.")])
     async with connect_assistant(agent=scripted_agent(model)):
-        thread = await greeted_thread(slack_sim, alice.id)
+        thread = await unannounced_thread(slack_sim, alice.id)
         # Turns from before this store existed (a new DATA_DIR, a moved instance).
         slack_sim.add_channel_message(thread.channel_id, alice.id, "What is 2+2?", thread_ts=thread.thread_ts)
         slack_sim.add_channel_message(thread.channel_id, slack_sim.workspace.bot_user_id, "Four.", thread_ts=thread.thread_ts)
@@ -307,8 +308,10 @@ async def test_memory_is_rebuilt_once_from_slack_for_a_thread_the_store_does_not
         await slack_sim.user_says(thread, "And halved?")
         await wait_for_answers(slack_sim, thread, 2)
 
-    assert transcript(model.first_call.input) == [("user", "What is 2+2?"), ("assistant", "Four."), ("user", "And doubled?")]
+    older = [("user", "An older conversation"), ("user", "What is 2+2?"), ("assistant", "Four.")]
+    assert transcript(model.first_call.input) == [*older, ("user", "And doubled?")]
     assert transcript(model.last_call.input) == [
+        ("user", "An older conversation"),
         ("user", "What is 2+2?"),
         ("assistant", "Four."),
         ("user", "And doubled?"),
