@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Awaitable
 
 import assistant.offline  # noqa: F401  (must run before litellm and agents are imported)
 
@@ -28,7 +29,8 @@ from assistant.slack_retries import build_retry_handlers
 from assistant.settings import SECRET_VARIABLES, Settings, SettingsError, load_settings
 from assistant.storage.open_store import build_state_store
 from assistant.storage.state_store import StateStore
-from listeners._utils.agent_factory import create_assistant_agent
+from assistant.warm_up import warm_model_client
+from listeners._utils.agent_factory import create_assistant_agent, proxy_model_name
 
 logger = logging.getLogger("assistant")
 
@@ -64,7 +66,7 @@ def build_agent(settings: Settings) -> Agent:
     )
 
 
-async def open_services(settings: Settings, store: StateStore, agent: Agent) -> Services:
+async def open_store(settings: Settings, store: StateStore) -> None:
     storage = settings.storage
     try:
         await store.open()
@@ -73,7 +75,18 @@ async def open_services(settings: Settings, store: StateStore, agent: Agent) -> 
         where = f"DATA_DIR={storage.location}" if storage.backend == "sqlite" else f"Redis at {storage.location}"
         raise StartupError(f"{where} is not usable for the bot's state store: {type(exc).__name__}: {exc}") from None
     logger.info("State store: %s at %s", storage.backend, storage.location)
+
+
+async def open_services(settings: Settings, store: StateStore, agent: Agent) -> Services:
+    await open_store(settings, store)
     return Services.build(settings, agent, store)
+
+
+async def _check_model(settings: Settings) -> None:
+    try:
+        await check_model_offered(settings, logger)
+    except ModelNotOffered as exc:
+        raise StartupError(str(exc)) from None
 
 
 async def _check_slack_token(client: AsyncWebClient, settings: Settings) -> None:
@@ -86,16 +99,26 @@ async def _check_slack_token(client: AsyncWebClient, settings: Settings) -> None
     logger.info("Connected to Slack as %s in team %s", identity.get("user"), identity.get("team"))
 
 
+async def _all_or_first_error(*steps: Awaitable[None]) -> None:
+    """Run `steps` together; the first failure cancels the rest and is raised."""
+    tasks = [asyncio.ensure_future(step) for step in steps]
+    try:
+        await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.wait(tasks)
+
+
 async def serve(settings: Settings) -> None:
     store = build_state_store(settings.storage)
     try:
-        services = await open_services(settings, store, build_agent(settings))
-        try:
-            await check_model_offered(settings, logger)
-        except ModelNotOffered as exc:
-            raise StartupError(str(exc)) from None
+        services = Services.build(settings, build_agent(settings), store)
         app = build_app(settings, services)
-        await _check_slack_token(app.client, settings)
+        # Independent checks, at once: start-up waits for the slowest, not for their sum.
+        await _all_or_first_error(
+            open_store(settings, store), _check_model(settings), _check_slack_token(app.client, settings)
+        )
         handler = AsyncSocketModeHandler(app, settings.slack_app_token)
         try:
             await handler.connect_async()
@@ -104,11 +127,16 @@ async def serve(settings: Settings) -> None:
         except (OSError, aiohttp.ClientError) as exc:
             raise StartupError(f"Socket Mode could not connect: {type(exc).__name__}: {exc}") from None
         logger.info("Socket Mode connected; the assistant is running (model %s)", settings.assistant_model)
+        # After connecting, so start-up does not wait for it; in a thread, so events go on.
+        warm_up = asyncio.create_task(
+            asyncio.to_thread(warm_model_client, proxy_model_name(settings.assistant_model), logger)
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         await stop.wait()
+        await asyncio.wait([warm_up])
         await _shut_down(handler, services)
     finally:
         await store.close()

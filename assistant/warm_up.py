@@ -1,0 +1,45 @@
+"""Pay the model client's one-time costs at start-up instead of on the first question.
+
+litellm imports the code for a provider, the OpenAI SDK's chat-completions resources and an
+HTTP stack on first use, and loads tiktoken's encoding to count tokens for the first response:
+about 0.3 s on this machine (a `cProfile` of the first answer), which the first user would
+otherwise wait through. Importing and loading them once, in a worker thread after Socket Mode is
+connected, moves that cost off the first answer and off the start-up path.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+
+import assistant.offline  # noqa: F401  (must run before litellm is imported)
+
+# What the first streamed completion through the `litellm_proxy/` provider imports lazily.
+FIRST_CALL_MODULES = (
+    "litellm.llms.litellm_proxy.chat.transformation",
+    "litellm.litellm_core_utils.token_counter",
+    "litellm.litellm_core_utils.default_encoding",
+    "litellm.litellm_core_utils.get_supported_openai_params",
+    "litellm.llms.openai_like.dynamic_config",
+    "openai.resources.chat.completions",
+    "openai.lib.streaming.chat",
+)
+
+
+def warm_model_client(model: str, logger: logging.Logger) -> None:
+    """Blocking: run it in a thread. Never raises; a miss only costs the first answer time."""
+    started = time.monotonic()
+    try:
+        for name in FIRST_CALL_MODULES:
+            importlib.import_module(name)
+        import litellm
+        from agents.tracing import get_trace_provider
+
+        # Loads the tokenizer litellm counts the first response's usage with.
+        litellm.token_counter(model=model, messages=[{"role": "user", "content": "warm up"}])
+        # Every run asks for the trace provider (tracing is off, but the provider is built once).
+        get_trace_provider()
+    except Exception as exc:
+        logger.debug("Model client warm-up incomplete: %s: %s", type(exc).__name__, exc)
+    logger.info("Model client warmed up in %dms", round((time.monotonic() - started) * 1000))
