@@ -16,10 +16,12 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 import app as bot
 from assistant.services import Services
 from assistant.settings import load_settings
+from assistant.slack_budget import PUBLISHED_RATES
 from assistant.storage.open_store import build_state_store
 from tests.e2e.slack_sim.simulator import SlackSimulator
 
 ConnectAssistant = Callable[..., Any]
+UNPACED = ",".join(f"{method}=off" for method in PUBLISHED_RATES)
 
 
 def sim_environment(sim: SlackSimulator, data_dir: Path, **overrides: str) -> dict[str, str]:
@@ -31,6 +33,9 @@ def sim_environment(sim: SlackSimulator, data_dir: Path, **overrides: str) -> di
         "LITELLM_API_KEY": "sk-test-proxy-key",
         "LITELLM_PROXY_URL": "http://127.0.0.1:9/",
         "DATA_DIR": str(data_dir),
+        # The simulator enforces no rate limits unless a test switches them on: neither does the
+        # bot's budget, so answers stream as they would in a quiet workspace.
+        "SLACK_RATE_LIMITS": UNPACED,
         **overrides,
     }
 
