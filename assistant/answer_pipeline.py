@@ -49,6 +49,9 @@ LOADING_MESSAGES = ["Reading the thread…", "Asking the model…", "Writing the
 MAX_TITLE_CHARS = 60
 INTERRUPTED_NOTICE = ":warning: The assistant was interrupted (restarting). Please ask again in a moment."
 STOPPED_NOTICE = ":black_square_for_stop: Stopped here to answer your newer message."
+# The lease could not be renewed in time (the bot or its store overloaded): another answer may
+# own the thread now, so this one stops rather than interleave.
+LEASE_LOST_NOTICE = ":warning: Stopped here: I was too busy to keep this answer going. Please ask again."
 SUPERSEDED_NOTICE = ":fast_forward: Skipped: you sent a newer message before I started on this one."
 BUSY_NOTICE = ":hourglass: I'm still finishing another answer in this thread. Please ask again in a moment."
 STORE_FAILED_NOTICE = ":warning: I can't reach my memory store right now, so I can't answer. Please try again in a moment."
@@ -405,7 +408,8 @@ async def _answer(
             logger.warning("Answer interrupted thread=%s (shutting down)", question.thread_ts)
 
         async def clean_up() -> None:
-            await _end_after_failure(client, question, stream, STOPPED_NOTICE if stopped else INTERRUPTED_NOTICE, logger)
+            notice = INTERRUPTED_NOTICE if not stopped else LEASE_LOST_NOTICE if turn.stop_reason == "lease_lost" else STOPPED_NOTICE
+            await _end_after_failure(client, question, stream, notice, logger)
             if question_text is not None and stream.text.strip():
                 # The user saw these words; the next turn must know they were cut short.
                 await _best_effort("session write", session.add_items(stopped_turn(question_text, stream.text)), logger)

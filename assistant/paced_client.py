@@ -36,6 +36,24 @@ class PacedWebClient(AsyncWebClient):
         super().__init__(**kwargs)
         self.budget = budget
 
+    def like(self, client: AsyncWebClient) -> PacedWebClient:
+        """A paced copy of `client`. Bolt hands each listener a fresh plain `AsyncWebClient`
+        built from the app's (since Bolt 1.15), which would bypass the budget."""
+        return PacedWebClient(
+            budget=self.budget,
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            ssl=client.ssl,
+            proxy=client.proxy,
+            session=client.session,
+            trust_env_in_session=client.trust_env_in_session,
+            headers=client.headers,
+            team_id=client.default_params.get("team_id"),
+            logger=client.logger,
+            retry_handlers=client.retry_handlers,
+        )
+
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:  # type: ignore[override]
         if api_method in COSMETIC:
             wait = self.budget.wait_estimate(api_method)

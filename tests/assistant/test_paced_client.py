@@ -43,3 +43,18 @@ async def test_concurrent_answers_stay_inside_slacks_limits_and_arrive_whole(sla
     refused = [(c.method, c.error) for c in slack_sim.state.calls() if c.error == "ratelimited"]
     assert refused == []
     assert sorted(finals) == sorted(texts), "every answer whole, character for character"
+
+
+async def test_listeners_get_a_paced_client_not_bolts_plain_one(slack_sim, connect_assistant):
+    # Bolt builds a plain AsyncWebClient per request; the status, title and prompts calls a
+    # listener makes must still take their slots. With setStatus booked far ahead, it is skipped.
+    model = ScriptedModel([streamed_reply("Hi.")])
+    alice = slack_sim.add_user(name="alice")
+    async with connect_assistant(agent=scripted_agent(model), SLACK_RATE_LIMITS="assistant.threads.setStatus=1/1") as services:
+        thread = await greeted_thread(slack_sim, alice.id)
+        await services.slack_budget.acquire("assistant.threads.setStatus")  # the one slot of this minute
+        await slack_sim.user_says(thread, "Hello")
+        await slack_sim.wait_for(lambda: _final_answer(slack_sim, thread), timeout=10, description="the answer")
+    assert slack_sim.state.statuses(thread.channel_id, thread.thread_ts) == [] or all(
+        s.cleared_by_reply for s in slack_sim.state.statuses(thread.channel_id, thread.thread_ts)
+    ), "the status call was skipped, not sent"
