@@ -21,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import web
@@ -84,6 +84,13 @@ class RecordedRequest:
     json: Any
     time: float
     """``time.monotonic()`` on arrival, to measure gaps between (re)tries."""
+    first_chunk_at: float | None = None
+    """``time.monotonic()`` once the first content (or tool-argument) chunk of a streamed
+    answer was written; ``None`` until then, and for errors, hangs and non-streamed answers.
+    The simulator stamps with the same clock, so a benchmark in this process can subtract."""
+    last_chunk_at: float | None = None
+    """``time.monotonic()`` once the last content chunk was written; only for a stream that
+    sent all its tokens (not one cut by the script or dropped by the client)."""
 
 
 def split_tokens(text: str) -> list[str]:
@@ -204,6 +211,17 @@ class FakeOpenAIServer(StartStop):
             interrupt, self._interrupt = self._interrupt, asyncio.Event()
             return interrupt
 
+    def _stamp(self, request: RecordedRequest, **times: float) -> RecordedRequest:
+        """Record chunk times on `request` (frozen: the stored copy is replaced); a request
+        forgotten by ``reset()`` meanwhile is left alone."""
+        updated = replace(request, **times)
+        with self._lock:
+            for index in range(len(self._requests) - 1, -1, -1):
+                if self._requests[index] is request:
+                    self._requests[index] = updated
+                    break
+        return updated
+
     def _next_reply(self, request: RecordedRequest) -> tuple[Reply, asyncio.Event]:
         with self._lock:
             self._requests.append(request)
@@ -249,7 +267,7 @@ class FakeOpenAIServer(StartStop):
                 prompt_tokens=_count_prompt_tokens(params.get("messages")),
             )
             if params.get("stream"):
-                return await _stream(request, completion, params, interrupt)
+                return await _stream(request, completion, params, interrupt, _ChunkClock(self, recorded))
             return web.json_response(completion.as_json())
         except _Interrupted:
             # Drop the connection instead of answering; aiohttp discards this response.
@@ -266,11 +284,33 @@ def _last_user_text(body: Any) -> str:
     return ""
 
 
+class _ChunkClock:
+    """Stamps a recorded request with the times its first and last content chunks went out."""
+
+    def __init__(self, server: FakeOpenAIServer, recorded: RecordedRequest) -> None:
+        self._server = server
+        self._recorded = recorded
+        self._last: float | None = None
+
+    def chunk_written(self, index: int) -> None:
+        if index == 1:
+            self._recorded = self._server._stamp(self._recorded, first_chunk_at=time.monotonic())
+        elif index > 1:
+            self._last = time.monotonic()
+
+    def done(self) -> None:
+        """Every content chunk was written."""
+        if self._recorded.first_chunk_at is not None:
+            last = self._last if self._last is not None else self._recorded.first_chunk_at
+            self._recorded = self._server._stamp(self._recorded, last_chunk_at=last)
+
+
 async def _stream(
     request: web.Request,
     completion: _Completion,
     params: Mapping[str, Any],
     interrupt: asyncio.Event,
+    clock: _ChunkClock | None = None,
 ) -> web.StreamResponse:
     """Send ``completion`` as SSE the way OpenAI does, or cut it as the reply scripts."""
     response = web.StreamResponse(
@@ -286,6 +326,10 @@ async def _stream(
         if index > 1:
             await _pause(reply.token_delay, interrupt)
         await response.write(_sse(chunk))
+        if clock is not None:
+            clock.chunk_written(index)
+    if clock is not None and reply.cut_after_tokens is None:
+        clock.done()
     if reply.cut_after_tokens is not None:
         _abort(request)
         return response
