@@ -56,7 +56,7 @@ class Profile:
             return answer + 45
         if threads <= 50:
             return answer + 90
-        return 150.0
+        return 120.0
 
 
 FULL = Profile(
@@ -68,7 +68,7 @@ FULL = Profile(
     levels=(1, 10, 50, 200, 500),
     level_tokens=400,
     proxy=True,
-    proxy_levels=(50,),
+    proxy_levels=(10,),
     profile_threads=10,
 )
 SMOKE = Profile(

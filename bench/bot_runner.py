@@ -14,13 +14,16 @@ Runs `app.main()` unchanged after three additions:
 
 On SIGUSR1 (a snapshot the benchmark asks for before stopping the bot) and on exit (SIGTERM
 makes `serve` return through the bot's own graceful shutdown) the stats go to `$BENCH_STATS_FILE`
-as JSON: lag samples `[monotonic time, lag ms]`, answer start/end times.
+as JSON: lag samples `[monotonic time, lag ms]`, answer start/end times. SIGUSR2 writes every
+thread's Python stack to stderr (the bot's log) even while the event loop is stuck, for when a
+snapshot does not come.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
+import faulthandler
 import functools
 import json
 import os
@@ -135,6 +138,7 @@ def main() -> int:
         print(f"BENCH_STRATEGY must be 'baseline' or unset, got {strategy!r}", file=sys.stderr)
         return 2
     recorder = Recorder(Path(stats_file) if stats_file else None, strategy)
+    faulthandler.register(signal.SIGUSR2, all_threads=True)
 
     import assistant.offline  # noqa: F401  (before litellm, as app.py does)
     import assistant.answer_pipeline as pipeline

@@ -164,6 +164,18 @@ class BotProcess:
             await asyncio.sleep(0.05)
         return None
 
+    async def dump_stacks(self, wait: float = 1.0) -> str:
+        """Every thread's Python stack (SIGUSR2, faulthandler in bench.bot_runner), read back
+        from the bot's log; works while its event loop is stuck."""
+        if not self.alive():
+            return ""
+        offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self.process.send_signal(signal.SIGUSR2)
+        await asyncio.sleep(wait)
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            return log.read(20_000).decode("utf-8", errors="replace")
+
     def final_stats(self) -> dict[str, Any] | None:
         if self.stats_path is None:
             return None

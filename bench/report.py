@@ -243,6 +243,11 @@ def _errors(pair_of: dict[str, Any]) -> list[str]:
         result = pair_of.get(strategy) or {}
         if result.get("error"):
             lines.append(f"- {strategy}: error: `{result['error'].splitlines()[0][:300]}`")
+        if result.get("stats_snapshot", "ok") != "ok":
+            lines.append(f"- {strategy}: stats: {result['stats_snapshot']}")
+        if result.get("stuck_stack"):
+            frames = " ← ".join(f"`{frame}`" for frame in result["stuck_stack"][:8] if frame.startswith("File"))
+            lines.append(f"- {strategy}: the bot's main thread at that moment (innermost first): {frames}")
         for example in result.get("inexact_examples", [])[:2]:
             lines.append(
                 f"- {strategy}: thread {example['thread']} ended with {example['chars']} of {example['expected_chars']} "

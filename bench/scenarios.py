@@ -242,13 +242,19 @@ async def run_level(
                 await _wait_quiet(sim)
             sim.enable_rate_limits()
             result.update(await _ask(sim, bot, spec, threads, expected, already_answered=1 if warmup_user else 0))
-            result["upstream"] = _upstream_times(upstream, spec, result.pop("_window"))
+            result["upstream"] = _upstream_times(upstream, spec)
         except Exception as exc:  # one failed level is reported, the benchmark goes on
             result["error"] = f"{type(exc).__name__}: {exc}"[:4000]
         finally:
             stopped = await bot.stop()
             result["exit_code"] = stopped
             upstream.reset()
+    if result.get("stats_snapshot", "ok") != "ok" and "_window" in result:
+        # No snapshot in time: the stats the bot wrote when it exited cover the window too.
+        final = bot.final_stats()
+        if final is not None:
+            result.update(stats_in_window(final, *result["_window"], spec.threads))
+            result["stats_snapshot"] += "; figures from the stats written at exit"
     return result
 
 
@@ -298,18 +304,17 @@ async def _ask(
     peak_rss_kb = bot.status_kb("VmHWM")
     log_offset = _size(bot.log_path)
     stats = await bot.snapshot_stats()
+    stuck = None
+    if stats is None:
+        # The loop did not get to the snapshot within seconds: show where the bot's threads are.
+        stuck = _main_thread_stack(await bot.dump_stacks())
 
     measured = _measure_slack(sim, spec, threads, sent, expected, t0, t_end)
-    answers_ended = [t for t in (stats or {}).get("answers_ended", []) if t >= t0]
-    lag = [ms for t, ms in (stats or {}).get("lag", []) if t0 <= t <= t_end]
-    finished = len(answers_ended)
     return {
         **measured,
+        **stats_in_window(stats, t0, t_end, len(threads)),
         "timed_out": timed_out,
-        "answers_finished": finished,
-        "wall_seconds": (max(answers_ended) - t0) if answers_ended and finished >= len(threads) else t_end - t0,
         "window_seconds": t_end - t0,
-        "loop_lag_ms": summary(lag) if stats is not None else None,
         "bot_cpu_seconds": None if cpu_before is None or cpu_after is None else cpu_after - cpu_before,
         "bot_cpu_ms_per_question": (
             None if cpu_before is None or cpu_after is None else (cpu_after - cpu_before) * 1000 / len(threads)
@@ -317,7 +322,21 @@ async def _ask(
         "bench_cpu_share": (bench_cpu_after - bench_cpu_before) / max(t_end - t0, 1e-9),
         "peak_rss_mb": None if peak_rss_kb is None else peak_rss_kb / 1024,
         "bot_log": summarize_log(bot.log_path, end=log_offset),
+        "stats_snapshot": "ok" if stats is not None else "no answer to SIGUSR1 within seconds (event loop stuck)",
+        "stuck_stack": stuck,
         "_window": (t0, t_end),
+    }
+
+
+def stats_in_window(stats: dict[str, Any] | None, t0: float, t_end: float, questions: int) -> dict[str, Any]:
+    """Answers finished and event-loop lag within [t0, t_end], from the runner's stats."""
+    answers_ended = [t for t in (stats or {}).get("answers_ended", []) if t0 <= t <= t_end]
+    lag = [ms for t, ms in (stats or {}).get("lag", []) if t0 <= t <= t_end]
+    finished = len(answers_ended)
+    return {
+        "answers_finished": finished if stats is not None else None,
+        "wall_seconds": (max(answers_ended) - t0) if answers_ended and finished >= questions else t_end - t0,
+        "loop_lag_ms": summary(lag) if stats is not None else None,
     }
 
 
@@ -330,6 +349,16 @@ async def _wait_answers(bot: BotProcess, count: int, deadline: float) -> bool:
             raise RuntimeError(f"the bot exited with code {bot.process.returncode}:\n{bot.log_tail()}")
         await asyncio.sleep(POLL_SECONDS)
     return bot.progress().get("finished", 0) >= count
+
+
+def _main_thread_stack(dump: str, lines: int = 14) -> list[str] | None:
+    """The innermost frames of the main thread in a faulthandler dump (most recent call first)."""
+    blocks = dump.split("\n\n")
+    main = next((b for b in blocks if "(most recent call first)" in b and "Current thread" in b), None)
+    main = main or next((b for b in blocks if "Thread" in b and "(most recent call first)" in b), None)
+    if main is None:
+        return None
+    return [line.strip() for line in main.splitlines()[1 : lines + 1]]
 
 
 def _size(path: Path) -> int:
@@ -478,7 +507,7 @@ def _measure_slack(
     }
 
 
-def _upstream_times(upstream: FakeOpenAIServer, spec: LevelSpec, window: tuple[float, float]) -> dict[str, Any]:
+def _upstream_times(upstream: FakeOpenAIServer, spec: LevelSpec) -> dict[str, Any]:
     """When the upstream sent each answer's first token, and how fast it streamed."""
     first_chunk: dict[int, float] = {}
     rates = []
