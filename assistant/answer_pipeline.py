@@ -45,6 +45,8 @@ from assistant.storage.state_store import UsageRecord
 from assistant.thread_turn import Superseded, ThreadBusy, ThreadTurn, hold_thread
 
 THINKING_STATUS = "is thinking…"
+# Shown while a question waits for one of the process's answer slots.
+QUEUED_STATUS = "is answering other questions first…"
 LOADING_MESSAGES = ["Reading the thread…", "Asking the model…", "Writing the answer…"]
 MAX_TITLE_CHARS = 60
 INTERRUPTED_NOTICE = ":warning: The assistant was interrupted (restarting). Please ask again in a moment."
@@ -253,10 +255,33 @@ async def _refused(question: Question, *, client: AsyncWebClient, services: Serv
 async def _take_turn(
     question: Question, *, client: AsyncWebClient, services: Services, bot: BotIdentity, logger: logging.Logger
 ) -> None:
-    """Stop any older answer in the thread, wait for the thread, answer; a newer message stops
-    this answer in turn (the stop is expected, so it ends here rather than cancelling the caller)."""
+    """Stop any older answer in the thread, wait for a free answer slot, then for the thread,
+    and answer; a newer message stops this answer in turn (the stop is expected, so it ends here
+    rather than cancelling the caller)."""
+    await services.store.mark_newest(question_thread_key(question), question.message_ts)
+    slots = services.answer_slots
+    if slots.full:
+        logger.info("%d answers under way; message %s waits its turn (%d waiting)", slots.limit, question.message_ts, slots.waiting)
+        await _best_effort(
+            "assistant.threads.setStatus",
+            client.assistant_threads_setStatus(channel_id=question.channel_id, thread_ts=question.thread_ts, status=QUEUED_STATUS),
+            logger,
+        )
+    admitted = False
+    try:
+        async with slots.hold():
+            admitted = True
+            await _answer_in_turn(question, client=client, services=services, bot=bot, logger=logger)
+    except asyncio.CancelledError:
+        if not admitted:  # shutting down before its turn came: say so rather than go quiet
+            await asyncio.shield(asyncio.wait_for(_notify(client, question, INTERRUPTED_NOTICE, logger), CLEANUP_TIMEOUT_SECONDS))
+        raise
+
+
+async def _answer_in_turn(
+    question: Question, *, client: AsyncWebClient, services: Services, bot: BotIdentity, logger: logging.Logger
+) -> None:
     store, key = services.store, question_thread_key(question)
-    await store.mark_newest(key, question.message_ts)
     async with hold_thread(
         store,
         key=key,

@@ -9,11 +9,15 @@ Slack's 12,000-character `markdown_text` limit, and many answers at once do not 
 A reply longer than one message continues in a new message in the same thread, cut at a
 paragraph, line or word boundary.
 
-When streaming is not available (the method is refused, or `chat.startStream`'s budget is booked
-so far ahead that the first words would wait) or a stream has ended under the answer (Slack
-expires long-open streams: `message_not_in_streaming_state`), the answer carries on by
-posting and editing the message (`chat.postMessage` / `chat.update`, whose ts is known), so the
-user still gets every character once, with the feedback buttons.
+How an answer reaches Slack is decided at its first words, from the shared budget: streamed
+(`chat.startStream`, when a slot is near and the closing `chat.stopStream` is affordable), else
+posted and edited (`chat.postMessage` / `chat.update`, when the closing edit is affordable),
+else, when more answers are under way than Slack's workspace limits can finish soon, posted
+whole once it is complete (`chat.postMessage` only, limited per channel): the user waits
+longer for the first words but every answer arrives exact and no call is refused. A stream
+that is refused or ends under the answer (Slack expires long-open streams:
+`message_not_in_streaming_state`) carries on by editing the message, so the user still gets
+every character once, with the feedback buttons.
 
 Nothing is lost or doubled: every Slack call happens under one lock, a piece leaves `_pending`
 only once Slack accepted it, and `abort` delivers whatever was not shown together with its notice.
@@ -49,6 +53,9 @@ DEFAULT_RETRY_AFTER_SECONDS = 1.0
 # The first words wait at most this long for a chat.startStream slot; past it they are posted
 # (chat.postMessage is limited per channel, not per workspace) and the message is edited on.
 MAX_START_WAIT_SECONDS = 0.5
+# An answer is shown while written only if its closing call (stopStream or update) would get
+# a slot within this long after it ends, counting the closing calls promised to other answers.
+MAX_FINAL_WAIT_SECONDS = 10.0
 # The stream under the answer is over: continue by editing the message.
 STREAM_GONE_ERRORS = frozenset({"message_not_in_streaming_state", "streaming_state_conflict"})
 # Streaming is refused here (workspace, channel type or method): post and edit instead.
@@ -88,6 +95,9 @@ class AnswerStream:
         self.text = ""  # everything appended: what the model produced
         self.message_ts: list[str] = []  # every message this answer started, in order
         self.streaming = True  # False once Slack refused or ended streaming: post and edit
+        self.whole = False  # posted in one go when complete: nothing is shown while written
+        self._decided = False  # how to show this answer is chosen once, at its first words
+        self._promised: str | None = None  # the closing call this answer holds a promise for
         self._pending = ""  # appended but not yet accepted by Slack
         self._open_ts: str | None = None  # the message currently being written
         self._open_text = ""  # what Slack holds of that message
@@ -106,7 +116,7 @@ class AnswerStream:
         self.text += text
         self._pending += text
         self._raise_failure()  # after keeping the text, so that abort() still delivers it
-        if not text or self._timer is not None:
+        if not text or self._timer is not None or self.whole:
             return  # a scheduled flush will take this text along
         due = self._last_send + self._interval() - time.monotonic()
         if not self.started or due <= 0:
@@ -117,18 +127,24 @@ class AnswerStream:
     async def finish(self, *, blocks: list[dict[str, Any]] | None = None) -> None:
         """Send what is left and close the last message with `blocks` (the feedback buttons)."""
         await self._stop_timer()
-        async with self._lock:
-            self._raise_failure()
-            for _ in range(MAX_FINISH_ATTEMPTS):
-                await self._send_pending(keep_last=True)
-                if self._open_ts is not None and len(self._pending) <= self._room():
-                    break
-                # Rate-limited with more text left than one call can carry: wait it out.
-                await asyncio.sleep(max(self._last_send + self._interval() - time.monotonic(), 0.1))
-            if self._open_ts is None:
-                raise ValueError("finish() needs an answer: nothing was appended")
-            await _retry_rate_limited(lambda: self._close(self._pending, blocks=blocks))
-            self._pending = ""
+        try:
+            async with self._lock:
+                self._raise_failure()
+                for _ in range(MAX_FINISH_ATTEMPTS):
+                    await self._send_pending(keep_last=True)
+                    if self.whole or self._open_ts is not None and len(self._pending) <= self._room():
+                        break
+                    # Rate-limited with more text left than one call can carry: wait it out.
+                    await asyncio.sleep(max(self._last_send + self._interval() - time.monotonic(), 0.1))
+                if self.whole:
+                    await self._post_whole(blocks or [])
+                    return
+                if self._open_ts is None:
+                    raise ValueError("finish() needs an answer: nothing was appended")
+                await _retry_rate_limited(lambda: self._close(self._pending, blocks=blocks))
+                self._pending = ""
+        finally:
+            self._release_promise()
 
     async def abort(self, notice: str) -> None:
         """End the answer with `notice` and whatever text was not shown yet: in the open message
@@ -151,6 +167,8 @@ class AnswerStream:
                 await post_notice(self._client, channel=self._channel, thread_ts=self._thread_ts, text=tail.strip())
         except Exception:
             self._logger.exception("Could not deliver the failure notice in %s", self._channel)
+        finally:
+            self._release_promise()
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -166,6 +184,8 @@ class AnswerStream:
                 continue
             if self._open_ts is None:
                 self._choose_how_to_open()
+                if self.whole:
+                    return  # everything waits for finish()
             method = self._method(opening=self._open_ts is None)
             wait = self._budget.wait_estimate(method)
             if not keep_last and self._open_ts is not None and wait > self._interval():
@@ -206,10 +226,49 @@ class AnswerStream:
         return "chat.postMessage" if opening else "chat.update"
 
     def _choose_how_to_open(self) -> None:
-        if self.streaming and self._budget.wait_estimate("chat.startStream") > MAX_START_WAIT_SECONDS:
-            # Many answers are starting at once: show these words now rather than in a queue.
-            self._logger.debug("chat.startStream is booked ahead; posting and editing this answer")
-            self.streaming = False
+        """Stream, post and edit, or post whole: what Slack's workspace limits can carry now."""
+        if self._decided:
+            return
+        self._decided = True
+        budget = self._budget
+        if (
+            self.streaming
+            and budget.wait_estimate("chat.startStream") <= MAX_START_WAIT_SECONDS
+            and budget.can_promise("chat.stopStream", MAX_FINAL_WAIT_SECONDS)
+        ):
+            self._promise("chat.stopStream")
+            return
+        # Many answers are starting at once: show these words now rather than in a queue.
+        self.streaming = False
+        if budget.can_promise("chat.update", MAX_FINAL_WAIT_SECONDS):
+            self._promise("chat.update")
+            return
+        self._logger.debug("Too many answers under way to edit this one to its end; posting it whole")
+        self.whole = True
+
+    def _promise(self, method: str) -> None:
+        self._budget.promise(method)
+        self._promised = method
+
+    def _release_promise(self) -> None:
+        if self._promised is not None:
+            self._budget.release(self._promised)
+            self._promised = None
+
+    async def _post_whole(self, blocks: list[dict[str, Any]]) -> None:
+        """Post the complete answer: one message, or several when it is longer than one holds."""
+        if not self._pending.strip():
+            raise ValueError("finish() needs an answer: nothing was appended")
+        while self._pending:
+            piece, rest = split_text(self._pending, self._max_message_chars)
+            extra = [] if rest else blocks
+            response = await _retry_rate_limited(
+                lambda: self._client.chat_postMessage(
+                    channel=self._channel, thread_ts=self._thread_ts, text=piece, blocks=build_markdown_blocks(piece) + extra
+                )
+            )
+            self.message_ts.append(str(response["ts"]))
+            self._pending = self._pending[len(piece) :]
 
     async def _open(self, text: str) -> None:
         if self.streaming:

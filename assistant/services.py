@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from agents import Agent
 
 from assistant.access_control import AccessControl, AccessPolicy
+from assistant.answer_slots import AnswerSlots
 from assistant.channel_context import ChannelContextReader
 from assistant.rate_limiter import QuestionLimits
 from assistant.settings import Settings
@@ -39,6 +40,8 @@ class Services:
     limits: QuestionLimits
     # Slack's per-workspace limits on the streaming methods, shared by every answer here.
     slack_budget: SlackBudget
+    # How many answers this process writes at once.
+    answer_slots: AnswerSlots
     instance_id: str = field(default_factory=new_instance_id)
     # This process's answers under way, so shutdown can let them finish.
     inflight: set[asyncio.Task] = field(default_factory=set)
@@ -55,4 +58,5 @@ class Services:
             context_reader=ChannelContextReader(policy),
             limits=QuestionLimits(store, settings.user_per_minute, settings.channel_per_minute),
             slack_budget=SlackBudget.from_overrides(settings.slack_rate_limits),
+            answer_slots=AnswerSlots(settings.max_concurrent_answers),
         )

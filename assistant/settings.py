@@ -34,6 +34,8 @@ DEFAULT_MAX_QUESTION_CHARS = 4_000
 DEFAULT_SHUTDOWN_GRACE_SECONDS = 20.0
 DEFAULT_HISTORY_MAX_TURNS = 20
 DEFAULT_THREAD_LEASE_SECONDS = 15.0
+# About 0.7 of a core at 30 tokens/s with this stack (~1 ms of CPU per streamed token, BENCHMARKS.md).
+DEFAULT_MAX_CONCURRENT_ANSWERS = 24
 DEFAULT_REDIS_KEY_PREFIX = "slack-assistant"
 
 # REDIS_URL may carry a password (redis://:secret@host:6379/0).
@@ -124,6 +126,7 @@ class Settings:
     shutdown_grace_seconds: float = DEFAULT_SHUTDOWN_GRACE_SECONDS
     history_max_turns: int = DEFAULT_HISTORY_MAX_TURNS
     thread_lease_seconds: float = DEFAULT_THREAD_LEASE_SECONDS
+    max_concurrent_answers: int = DEFAULT_MAX_CONCURRENT_ANSWERS
     # Overrides of Slack's published per-workspace rates for the streaming methods (None: unpaced).
     slack_rate_limits: Mapping[str, MethodRate | None] = field(default_factory=dict)
 
@@ -317,6 +320,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         ),
         history_max_turns=_count(env, "HISTORY_MAX_TURNS", DEFAULT_HISTORY_MAX_TURNS, 1_000, problems),
         thread_lease_seconds=_number(env, "THREAD_LEASE_SECONDS", DEFAULT_THREAD_LEASE_SECONDS, 1, 3600, problems),
+        max_concurrent_answers=_count(env, "MAX_CONCURRENT_ANSWERS", DEFAULT_MAX_CONCURRENT_ANSWERS, 10_000, problems),
         slack_rate_limits=_slack_rate_limits(env, problems),
     )
     if not settings.litellm_api_key:

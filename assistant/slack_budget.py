@@ -12,12 +12,20 @@ The rate is a GCRA (generic cell rate algorithm): a slot every 60/per_minute sec
 runs a little under Slack's published tiers, so clock drift or another caller of the same
 token does not tip it over; a 429 that still happens holds the whole method back for its
 Retry-After.
+
+Every answer shown while it is written needs one more limited call at its end (chat.stopStream,
+Tier 2, or chat.update, Tier 3) to show its exact final text, so the budget also counts the
+calls promised to answers under way: an answer only starts on a method whose promised calls
+could all be made soon (`can_promise`). With more answers at once than that, the rest are
+posted whole when they are done (chat.postMessage is limited per channel, not per workspace):
+later, but complete and without a 429.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -127,6 +135,8 @@ class SlackBudget:
         self._budgets = {
             method: MethodBudget(with_headroom(rate), clock) for method, rate in rates.items() if rate is not None
         }
+        # Calls that answers under way will certainly make (the one closing each of them).
+        self._promised: Counter[str] = Counter()
 
     @classmethod
     def from_overrides(cls, overrides: Mapping[str, MethodRate | None]) -> SlackBudget:
@@ -144,3 +154,19 @@ class SlackBudget:
         budget = self._budgets.get(method)
         if budget is not None:
             budget.hold_off(seconds)
+
+    def can_promise(self, method: str, within: float) -> bool:
+        """Whether one more call of `method` would still get its slot within `within` seconds
+        if every call already promised were made now, before it."""
+        budget = self._budgets.get(method)
+        if budget is None:
+            return True
+        interval = 60.0 / budget.rate.per_minute
+        return budget.wait_estimate() + self._promised[method] * interval <= within
+
+    def promise(self, method: str) -> None:
+        self._promised[method] += 1
+
+    def release(self, method: str) -> None:
+        """The promised call was made, or will not be."""
+        self._promised[method] -= 1

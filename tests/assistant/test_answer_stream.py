@@ -6,6 +6,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from assistant.answer_stream import AnswerStream
+from assistant.slack_budget import MethodRate, SlackBudget
 
 LOGGER = logging.getLogger("test")
 
@@ -161,3 +162,58 @@ async def test_rate_limited_appends_are_held_and_sent_later_without_loss(slack_s
     record = slack_sim.state.stream(stream.message_ts[0])
     assert record.state == "stopped" and record.text == "".join(pieces)
     assert any(not c.ok for c in slack_sim.state.calls("chat.appendStream")), "the limit was hit"
+
+
+def _budget(**per_minute: float) -> SlackBudget:
+    """Published tiers, with single methods' rates replaced (`chat_update=50` → chat.update)."""
+    return SlackBudget.from_overrides({m.replace("_", ".", 1): MethodRate(r, 1) for m, r in per_minute.items()})
+
+
+async def test_an_answer_streams_while_its_closing_call_is_affordable_and_releases_the_promise(slack_sim, thread):
+    budget = _budget()
+    stream = _stream(slack_sim, thread, budget=budget)
+    await stream.append("Hello")
+    assert stream.streaming and not budget.can_promise("chat.stopStream", 0)
+    await stream.finish()
+    assert budget.can_promise("chat.stopStream", 0), "the promise ends with the answer"
+
+
+async def test_when_closing_streams_are_all_promised_the_answer_is_posted_and_edited(slack_sim, thread):
+    budget = _budget(chat_stopStream=6)  # one call every 10 s / 0.9: no second one within 10 s
+    budget.promise("chat.stopStream")
+    stream = _stream(slack_sim, thread, budget=budget, flush_interval=0.01)
+    await stream.append("Hello ")
+    await stream.append("world.")
+    await stream.finish(blocks=[{"type": "divider"}])
+    assert not stream.streaming and slack_sim.state.calls("chat.startStream") == []
+    [ts] = stream.message_ts
+    assert slack_sim.state.message(thread[1], ts)["text"] == "Hello world."
+    assert slack_sim.state.calls("chat.update"), "posted early, edited to its end"
+
+
+async def test_when_no_closing_call_is_affordable_the_answer_is_posted_whole_when_done(slack_sim, thread):
+    budget = _budget(chat_stopStream=6, chat_update=6)
+    budget.promise("chat.stopStream")
+    budget.promise("chat.update")
+    stream = _stream(slack_sim, thread, budget=budget, max_message_chars=20)
+    words = [f"word{i} " for i in range(8)]
+    for word in words:
+        await stream.append(word)
+    assert stream.whole and slack_sim.state.calls("chat.postMessage") == [], "nothing shown while written"
+    await stream.finish(blocks=[{"type": "divider"}])
+    messages = [slack_sim.state.message(thread[1], ts) for ts in stream.message_ts]
+    assert "".join(m["text"] for m in messages) == "".join(words) and len(messages) == 3
+    assert [m["blocks"][-1]["type"] for m in messages] == ["markdown", "markdown", "divider"]
+    assert {c.method for c in slack_sim.state.calls()} == {"chat.postMessage"}
+    assert budget.can_promise("chat.update", 10) is False, "another answer's promise is kept"
+
+
+async def test_a_whole_answer_stopped_midway_delivers_its_text_with_the_notice(slack_sim, thread):
+    budget = _budget(chat_stopStream=6, chat_update=6)
+    budget.promise("chat.stopStream")
+    budget.promise("chat.update")
+    stream = _stream(slack_sim, thread, budget=budget)
+    await stream.append("half an answer")
+    await stream.abort("Stopped.")
+    [post] = slack_sim.state.calls("chat.postMessage")
+    assert post.params["text"] == "half an answer\n\nStopped."

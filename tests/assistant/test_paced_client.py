@@ -5,24 +5,13 @@ import asyncio
 
 from agents.testing import ScriptedModel
 
-from assistant.conversation import GREETING_EVENT
 from tests.e2e.slack_sim.rate_limits import RateLimit
 from tests.support.assistant_fixtures import scripted_agent
 from tests.support.scripted_replies import streamed_reply
-from tests.support.slack_waits import greeted_thread
+from tests.support.slack_waits import final_answer, greeted_thread
 
 THREADS = 12
 APPEND_LIMIT = "chat.appendStream=30/3"
-
-
-def _final_answer(slack_sim, thread):
-    replies = [
-        m
-        for m in slack_sim.state.bot_replies(thread.channel_id, thread.thread_ts)
-        if (m.get("metadata") or {}).get("event_type") != GREETING_EVENT
-    ]
-    done = replies and any(b.get("type") == "context_actions" for b in replies[-1].get("blocks") or [])
-    return replies[-1]["text"] if done else None
 
 
 async def test_concurrent_answers_stay_inside_slacks_limits_and_arrive_whole(slack_sim, connect_assistant):
@@ -36,7 +25,7 @@ async def test_concurrent_answers_stay_inside_slacks_limits_and_arrive_whole(sla
         slack_sim.enable_rate_limits({"chat.appendStream": RateLimit(per_minute=30, burst=3)})
         await asyncio.gather(*(slack_sim.user_says(thread, f"question {n}") for n, thread in enumerate(threads)))
         finals = await slack_sim.wait_for(
-            lambda: [a for a in (_final_answer(slack_sim, t) for t in threads) if a] if all(_final_answer(slack_sim, t) for t in threads) else None,
+            lambda: [a for a in (final_answer(slack_sim, t) for t in threads) if a] if all(final_answer(slack_sim, t) for t in threads) else None,
             timeout=60,
             description="every answer finished",
         )
@@ -54,7 +43,7 @@ async def test_listeners_get_a_paced_client_not_bolts_plain_one(slack_sim, conne
         thread = await greeted_thread(slack_sim, alice.id)
         await services.slack_budget.acquire("assistant.threads.setStatus")  # the one slot of this minute
         await slack_sim.user_says(thread, "Hello")
-        await slack_sim.wait_for(lambda: _final_answer(slack_sim, thread), timeout=10, description="the answer")
+        await slack_sim.wait_for(lambda: final_answer(slack_sim, thread), timeout=10, description="the answer")
     assert slack_sim.state.statuses(thread.channel_id, thread.thread_ts) == [] or all(
         s.cleared_by_reply for s in slack_sim.state.statuses(thread.channel_id, thread.thread_ts)
     ), "the status call was skipped, not sent"

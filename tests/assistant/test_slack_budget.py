@@ -88,3 +88,25 @@ def test_rate_overrides_parse(raw, expected):
 def test_bad_rate_overrides_are_refused(raw):
     with pytest.raises(ValueError):
         parse_rates(raw)
+
+
+def test_promises_count_against_a_method_until_released():
+    clock = Clock()
+    budget = SlackBudget({"chat.update": MethodRate(per_minute=54, burst=1)}, clock)  # 0.9 × 54: a slot every 1.23 s
+    assert budget.can_promise("chat.update", within=5)
+    for _ in range(4):
+        budget.promise("chat.update")
+    assert budget.can_promise("chat.update", within=5)  # 4 × 1.23 s = 4.9 s
+    budget.promise("chat.update")
+    assert not budget.can_promise("chat.update", within=5)
+    budget.release("chat.update")
+    assert budget.can_promise("chat.update", within=5)
+    assert budget.can_promise("chat.postMessage", within=0), "a method without a budget is always affordable"
+
+
+def test_a_method_held_back_counts_with_the_promises():
+    clock = Clock()
+    budget = SlackBudget({"chat.update": MethodRate(per_minute=54, burst=1)}, clock)
+    budget.hold_off("chat.update", 3.0)
+    assert budget.can_promise("chat.update", within=3.0)
+    assert not budget.can_promise("chat.update", within=2.9)

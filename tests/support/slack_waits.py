@@ -2,6 +2,8 @@
 
 import dataclasses
 
+from assistant.conversation import GREETING_EVENT
+
 
 def answers_in(sim, thread):
     return [r for r in sim.state.stream_records() if r.channel == thread.channel_id and r.thread_ts == thread.thread_ts]
@@ -54,3 +56,14 @@ async def wait_for_explicit_status_clear(sim, thread):
         return explicit[-1] if explicit and explicit[-1].status == "" else None
 
     return await sim.wait_for(cleared, timeout=10, description="the bot clearing the status")
+
+
+def final_answer(slack_sim, thread) -> str | None:
+    """The thread's answer once it is complete (its last reply carries the feedback buttons)."""
+    replies = [
+        m
+        for m in slack_sim.state.bot_replies(thread.channel_id, thread.thread_ts)
+        if (m.get("metadata") or {}).get("event_type") != GREETING_EVENT
+    ]
+    done = replies and any(b.get("type") == "context_actions" for b in replies[-1].get("blocks") or [])
+    return replies[-1]["text"] if done else None
