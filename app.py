@@ -14,13 +14,13 @@ import assistant.offline  # noqa: F401  (must run before litellm and agents are 
 import aiohttp
 from agents import Agent
 from dotenv import load_dotenv
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 import listeners
 from assistant.answer_pipeline import CLEANUP_TIMEOUT_SECONDS
+from assistant.early_ack_handler import EarlyAckSocketModeHandler
 from assistant.logging_setup import configure_logging
 from assistant.model_check import ModelNotOffered, check_model_offered
 from assistant.paced_client import PacedWebClient
@@ -119,7 +119,7 @@ async def serve(settings: Settings) -> None:
         await _all_or_first_error(
             open_store(settings, store), _check_model(settings), _check_slack_token(app.client, settings)
         )
-        handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+        handler = EarlyAckSocketModeHandler(app, settings.slack_app_token)
         try:
             await handler.connect_async()
         except SlackApiError as exc:
@@ -142,7 +142,7 @@ async def serve(settings: Settings) -> None:
         await store.close()
 
 
-async def _shut_down(handler: AsyncSocketModeHandler, services: Services) -> None:
+async def _shut_down(handler: EarlyAckSocketModeHandler, services: Services) -> None:
     """Stop taking events, let answers under way finish within the grace period, then end the
     rest with a short note (their cancellation path closes streams and clears statuses)."""
     grace = services.settings.shutdown_grace_seconds

@@ -1,10 +1,11 @@
 """Pay the model client's one-time costs at start-up instead of on the first question.
 
-litellm imports the code for a provider, the OpenAI SDK's chat-completions resources and an
-HTTP stack on first use, and loads tiktoken's encoding to count tokens for the first response:
-about 0.3 s on this machine (a `cProfile` of the first answer), which the first user would
-otherwise wait through. Importing and loading them once, in a worker thread after Socket Mode is
-connected, moves that cost off the first answer and off the start-up path.
+The agent's model imports litellm only when first used (`assistant.deferred_model`), ~1.7 s on
+this machine that would otherwise delay connecting to Slack. On top of that, litellm imports the
+code for a provider, the OpenAI SDK's chat-completions resources and an HTTP stack on first use,
+and loads tiktoken's encoding to count tokens for the first response: about 0.3 s more (a
+`cProfile` of the first answer). Importing and loading them once, in a worker thread after Socket
+Mode is connected, moves that cost off the first answer and off the start-up path.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import assistant.offline  # noqa: F401  (must run before litellm is imported)
 
 # What the first streamed completion through the `litellm_proxy/` provider imports lazily.
 FIRST_CALL_MODULES = (
+    "assistant.proxy_model",  # litellm itself, for the deferred model
     "litellm.llms.litellm_proxy.chat.transformation",
     "litellm.litellm_core_utils.token_counter",
     "litellm.litellm_core_utils.default_encoding",

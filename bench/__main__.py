@@ -12,6 +12,7 @@ import asyncio
 import datetime
 import json
 import logging
+import math
 import os
 import platform
 import shlex
@@ -25,6 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from assistant.settings import DEFAULT_MAX_CONCURRENT_ANSWERS
 from bench.processes import ROOT
 from bench.report import build_markdown
 
@@ -50,13 +52,12 @@ class Profile:
     token_delay: float = THIRTY_TOKENS_A_SECOND
 
     def cap(self, threads: int) -> float:
-        """Seconds a level may take before unfinished answers count as not done."""
+        """Seconds a level may take before unfinished answers count as not done: the answers
+        written in turns of the bot's answer slots (`MAX_CONCURRENT_ANSWERS`, default), with
+        room for Slack's limits and start-up."""
         answer = self.first_token_delay + self.level_tokens * self.token_delay
-        if threads <= 10:
-            return answer + 45
-        if threads <= 50:
-            return answer + 90
-        return 120.0
+        turns = math.ceil(threads / DEFAULT_MAX_CONCURRENT_ANSWERS)
+        return turns * answer * 1.3 + 45
 
 
 FULL = Profile(

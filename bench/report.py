@@ -273,6 +273,7 @@ def _sweep_rows(entries: list[dict[str, Any]]) -> tuple[list[list[str]], list[li
                     num(r.get("with_notice")),
                     num(r.get("no_answer_text")),
                     num(None if r.get("answer_shown_share") is None else r["answer_shown_share"] * 100, 0),
+                    num(r.get("shown_while_written")),
                     f"{num(r.get('answers_finished'))}{' (cap hit)' if r.get('timed_out') else ''}",
                     num(r.get("wall_seconds")),
                     f"{num(r.get('answer_429'))} / {num(r.get('http_429'))}",
@@ -316,6 +317,7 @@ def _sweep_section(title: str, intro: str, entries: list[dict[str, Any]]) -> lis
             "Ended with a failure notice",
             "No answer text at all",
             "Answer text shown (%)",
+            "Shown while written",
             "Answers finished",
             "Wall (s)",
             "429s answer calls / all",
@@ -525,7 +527,10 @@ def build_markdown(results: dict[str, Any]) -> str:
             "## Concurrency sweep (bot → fake upstream)",
             f"N users each ask one question at the same moment, each in their own assistant thread; answers of "
             f"{spec.get('tokens')} tokens at {_rate(spec)} tok/s (first token after {spec.get('first_token_delay')} s). "
-            f"Each level has a fresh bot process and a cap on its duration (cap hit = not every answer finished in time).",
+            f"Each level has a fresh bot process and a cap on its duration (cap hit = not every answer finished in time). "
+            f"Ours writes at most `MAX_CONCURRENT_ANSWERS` (default 24) answers at once, the rest wait their turn; "
+            f"'Shown while written' counts answers whose first words appeared before the whole text (streamed or "
+            f"edited); the others were posted whole when done, because Slack's limits could not close more answers soon.",
             sweep,
         )
         out += _ratio_section(sweep)

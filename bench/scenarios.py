@@ -462,6 +462,8 @@ def _measure_slack(
     calls = [c for c in state.calls() if t0 <= c.at <= t_end]
     by_method: dict[str, Counter[str]] = defaultdict(Counter)
     first_text: dict[int, float] = {}
+    # Threads whose first words came before the whole answer (streamed or edited, not posted whole).
+    progressive: set[int] = set()
     for call in calls:
         counts = by_method[call.method]
         counts["calls"] += 1
@@ -475,6 +477,8 @@ def _measure_slack(
         text = call_text(call.params)
         if i is not None and text and text in expected[i] and i not in first_text:
             first_text[i] = call.at
+            if text != expected[i]:
+                progressive.add(i)
 
     statuses: dict[int, float] = {}
     for i, thread in enumerate(threads):
@@ -493,6 +497,7 @@ def _measure_slack(
         "with_notice": notices,
         "no_answer_text": empty,
         "answer_shown_share": sum(shown_shares) / len(shown_shares) if shown_shares else None,
+        "shown_while_written": len(progressive),
         "streams_left_open": open_streams,
         "inexact_examples": wrong,
         "ack_ms": summary(to_ms(acks)),

@@ -31,6 +31,19 @@ async def test_smoke_import_build_and_register(tmp_path):
         await store.close()
 
 
+def test_building_the_agent_leaves_litellm_unimported(tmp_path):
+    # `import litellm` is over half of a cold start; it belongs after Socket Mode is connected.
+    env = {"SLACK_BOT_TOKEN": "xoxb-smoke", "SLACK_APP_TOKEN": "xapp-smoke", "LITELLM_API_KEY": "sk-smoke", "DATA_DIR": str(tmp_path)}
+    script = (
+        "import sys, app\n"
+        "from assistant.settings import load_settings\n"
+        f"app.build_agent(load_settings({env!r}))\n"
+        "assert 'litellm' not in sys.modules, 'building the agent imported litellm'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
 def _run_app(env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "LITELLM_", "ASSISTANT_"))}
     return subprocess.run(

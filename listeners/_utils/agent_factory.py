@@ -4,6 +4,9 @@ Every call goes to the proxy as an OpenAI-compatible chat completion carrying th
 name. LiteLLM would otherwise read the provider prefix itself: `anthropic/claude-…` makes it
 speak Anthropic's wire format to `base_url`, `openai/gpt-4` loses its prefix. The `litellm_proxy/`
 provider sends the full `provider/model` string to `/chat/completions` unchanged.
+
+The model is built on first use (`assistant.deferred_model`), so that building the agent, and
+with it start-up, does not import litellm.
 """
 
 from __future__ import annotations
@@ -12,8 +15,7 @@ import assistant.offline  # noqa: F401  (must run before litellm and agents are 
 
 from agents import Agent, ModelSettings
 
-from assistant.proxy_model import ProxyLitellmModel
-
+from assistant.deferred_model import DeferredProxyModel
 from assistant.settings import DEFAULT_MODEL, DEFAULT_PROXY_URL, DEFAULT_SYSTEM_PROMPT, DEFAULT_TIMEOUT_SECONDS
 
 PROXY_PROVIDER_PREFIX = "litellm_proxy/"
@@ -42,7 +44,7 @@ def create_assistant_agent(
     return Agent(
         name="Slack Assistant",
         instructions=system_prompt or DEFAULT_SYSTEM_PROMPT,
-        model=ProxyLitellmModel(
+        model=DeferredProxyModel(
             model=proxy_model_name(model or DEFAULT_MODEL),
             api_key=api_key,
             base_url=proxy_url or DEFAULT_PROXY_URL,

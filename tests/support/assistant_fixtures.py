@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from agents import Agent, ModelSettings
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 import app as bot
+from assistant.early_ack_handler import EarlyAckSocketModeHandler
 from assistant.services import Services
 from assistant.settings import load_settings
 from assistant.slack_budget import PUBLISHED_RATES
@@ -54,7 +54,7 @@ def connect_assistant(slack_sim: SlackSimulator, tmp_path: Path) -> ConnectAssis
         settings = load_settings(sim_environment(slack_sim, tmp_path, **env))
         store = build_state_store(settings.storage)
         services = await bot.open_services(settings, store, agent or bot.build_agent(settings))
-        handler = AsyncSocketModeHandler(bot.build_app(settings, services), settings.slack_app_token, ping_interval=0.5)
+        handler = EarlyAckSocketModeHandler(bot.build_app(settings, services), settings.slack_app_token, ping_interval=0.5)
         try:
             await handler.connect_async()
             await slack_sim.wait_for_connections(1, timeout=5)

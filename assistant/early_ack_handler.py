@@ -1,0 +1,32 @@
+"""Socket Mode handler that acknowledges Events API envelopes the moment they arrive.
+
+Bolt acknowledges an event only once its middleware chain (authorization, the assistant
+middleware's thread-context read, ours) has reached the listener. When hundreds of messages
+arrive at once, those chains interleave on one event loop and every ack waits for all of
+them: 500 messages at once gave an ack p99 of ~140 ms (BENCHMARKS.md). An Events API ack
+carries nothing (Bolt auto-acknowledges events before running the listener anyway), so it is
+sent first and Bolt's own response to the envelope is dropped. Envelopes whose ack can carry a
+payload (interactivity, slash commands) keep Bolt's path.
+"""
+
+from __future__ import annotations
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+
+EVENTS_API = "events_api"
+
+
+class EarlyAckSocketModeHandler(AsyncSocketModeHandler):
+    async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        if req.type != EVENTS_API:
+            await super().handle(client, req)  # type: ignore[arg-type]
+            return
+        await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+        response = await run_async_bolt_app(self.app, req)
+        if response.status != 200:
+            # What Bolt would have answered instead of the ack (404: no listener for the event).
+            client.logger.debug("Event envelope %s: Bolt answered HTTP %d", req.envelope_id, response.status)
