@@ -16,18 +16,13 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import assistant.offline  # noqa: F401  (must run before agents is imported)
 
-from agents import ModelSettings
-from agents.agent_output import AgentOutputSchemaBase
-from agents.handoffs import Handoff
-from agents.items import ModelResponse, TResponseInputItem, TResponseStreamEvent
-from agents.models.interface import Model, ModelTracing
+from agents.items import ModelResponse, TResponseStreamEvent
+from agents.models.interface import Model
 from agents.retry import ModelRetryAdvice, ModelRetryAdviceRequest
-from agents.tool import Tool
-from openai.types.responses.response_prompt_param import ResponsePromptParam
 
 if TYPE_CHECKING:
     from assistant.proxy_model import ProxyLitellmModel
@@ -55,61 +50,15 @@ class DeferredProxyModel(Model):
         real = self._real
         return real if real is not None else await asyncio.to_thread(self.resolve)
 
-    async def get_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
-    ) -> ModelResponse:
+    # Both take `Model`'s arguments unchanged; they are passed on as they come so that a new
+    # argument in a later agents release cannot be dropped here.
+    async def get_response(self, *args: Any, **kwargs: Any) -> ModelResponse:
         real = await self._resolved()
-        return await real.get_response(
-            system_instructions,
-            input,
-            model_settings,
-            tools,
-            output_schema,
-            handoffs,
-            tracing,
-            previous_response_id=previous_response_id,
-            conversation_id=conversation_id,
-            prompt=prompt,
-        )
+        return await real.get_response(*args, **kwargs)
 
-    async def stream_response(
-        self,
-        system_instructions: str | None,
-        input: str | list[TResponseInputItem],
-        model_settings: ModelSettings,
-        tools: list[Tool],
-        output_schema: AgentOutputSchemaBase | None,
-        handoffs: list[Handoff],
-        tracing: ModelTracing,
-        *,
-        previous_response_id: str | None,
-        conversation_id: str | None,
-        prompt: ResponsePromptParam | None,
-    ) -> AsyncIterator[TResponseStreamEvent]:
+    async def stream_response(self, *args: Any, **kwargs: Any) -> AsyncIterator[TResponseStreamEvent]:  # type: ignore[override]
         real = await self._resolved()
-        events = real.stream_response(
-            system_instructions,
-            input,
-            model_settings,
-            tools,
-            output_schema,
-            handoffs,
-            tracing,
-            previous_response_id=previous_response_id,
-            conversation_id=conversation_id,
-            prompt=prompt,
-        )
+        events = real.stream_response(*args, **kwargs)
         # Closing this stream early (a cancelled run) must close the real one at once: its
         # cleanup ends the HTTP request to the proxy.
         async with aclosing(events):  # type: ignore[type-var]
