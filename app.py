@@ -36,20 +36,30 @@ logger = logging.getLogger("assistant")
 
 EXIT_BAD_SETTINGS = 2
 EXIT_STARTUP_FAILED = 3
+# slack_sdk's own default for a Web API call.
+SLACK_HTTP_TIMEOUT_SECONDS = 30
 
 
 class StartupError(Exception):
     """Something outside the settings' syntax stops the bot from starting; one readable line."""
 
 
-def build_app(settings: Settings, services: Services) -> AsyncApp:
+def slack_http_session() -> aiohttp.ClientSession:
+    """One connection pool for every Web API call. Without a session, slack_sdk opens a new
+    HTTP session, and so a new connection (a TLS handshake, against Slack), for every call."""
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_HTTP_TIMEOUT_SECONDS))
+
+
+def build_app(settings: Settings, services: Services, http: aiohttp.ClientSession | None = None) -> AsyncApp:
     # SLACK_API_URL goes into the one client every Web API call uses, Socket Mode's
-    # apps.connections.open included (the handler reuses app.client).
+    # apps.connections.open included (the handler reuses app.client). Bolt's per-request
+    # clients, and our paced copies of them, share its session.
     client = PacedWebClient(
         budget=services.slack_budget,
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         retry_handlers=build_retry_handlers(),
+        session=http,
     )
     app = AsyncApp(client=client, logger=logging.getLogger("slack_bolt"))
     listeners.register(app, services)
@@ -112,9 +122,10 @@ async def _all_or_first_error(*steps: Awaitable[None]) -> None:
 
 async def serve(settings: Settings) -> None:
     store = build_state_store(settings.storage)
+    http = slack_http_session()
     try:
         services = Services.build(settings, build_agent(settings), store)
-        app = build_app(settings, services)
+        app = build_app(settings, services, http)
         # Independent checks, at once: start-up waits for the slowest, not for their sum.
         await _all_or_first_error(
             open_store(settings, store), _check_model(settings), _check_slack_token(app.client, settings)
@@ -140,6 +151,7 @@ async def serve(settings: Settings) -> None:
         await _shut_down(handler, services)
     finally:
         await store.close()
+        await http.close()
 
 
 async def _shut_down(handler: EarlyAckSocketModeHandler, services: Services) -> None:

@@ -41,6 +41,22 @@ async def test_a_clicked_suggested_prompt_streams_an_answer_with_feedback_button
     assert _chat_requests(upstream)[0]["messages"][-1]["content"] == prompts[0].prompts[1]["message"]
 
 
+async def test_web_api_calls_share_kept_alive_connections(slack_sim, upstream, run_bot):
+    # Without a shared HTTP session slack_sdk opens a connection per call: against Slack, a TLS
+    # handshake before every status, append and stop.
+    alice = slack_sim.add_user(name="alice")
+    upstream.enqueue(*(Reply(text=f"Answer {n}, in a few words.", token_delay=0.02) for n in range(3)))
+    await run_bot()
+    thread = await greeted_thread(slack_sim, alice.id)
+    for turn in range(1, 4):
+        await slack_sim.user_says(thread, f"Question {turn}?")
+        await wait_for_answers(slack_sim, thread, turn)
+    calls = [c for c in slack_sim.state.calls() if c.token == slack_sim.workspace.bot_token]
+    peers = {c.peer for c in calls}
+    assert None not in peers
+    assert len(calls) >= 12 and len(peers) <= 3, f"{len(calls)} calls over {len(peers)} connections"
+
+
 async def test_three_turns_reach_the_upstream_with_every_earlier_turn(slack_sim, litellm_proxy, upstream, run_bot, tmp_path):
     alice = slack_sim.add_user(name="alice")
     replies = ["Paris.", "About 2.1 million.", "The Seine."]

@@ -54,7 +54,8 @@ def connect_assistant(slack_sim: SlackSimulator, tmp_path: Path) -> ConnectAssis
         settings = load_settings(sim_environment(slack_sim, tmp_path, **env))
         store = build_state_store(settings.storage)
         services = await bot.open_services(settings, store, agent or bot.build_agent(settings))
-        handler = EarlyAckSocketModeHandler(bot.build_app(settings, services), settings.slack_app_token, ping_interval=0.5)
+        http = bot.slack_http_session()
+        handler = EarlyAckSocketModeHandler(bot.build_app(settings, services, http), settings.slack_app_token, ping_interval=0.5)
         try:
             await handler.connect_async()
             await slack_sim.wait_for_connections(1, timeout=5)
@@ -62,5 +63,6 @@ def connect_assistant(slack_sim: SlackSimulator, tmp_path: Path) -> ConnectAssis
         finally:
             await handler.close_async()
             await store.close()
+            await http.close()
 
     return connect

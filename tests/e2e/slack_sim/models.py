@@ -146,6 +146,8 @@ class ApiCall:
     at: float
     http_status: int
     error: str | None
+    # The client's address and port: calls over one kept-alive connection share it.
+    peer: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -135,7 +135,8 @@ class WebApi:
             if e.retry_after is not None:
                 headers["Retry-After"] = str(e.retry_after)
         with self._state.mutate():
-            self._state.api_calls.append(ApiCall(method, params, token, received_at, status, error))
+            peer = request.transport.get_extra_info("peername") if request.transport is not None else None
+            self._state.api_calls.append(ApiCall(method, params, token, received_at, status, error, peer and f"{peer[0]}:{peer[1]}"))
         if error is not None:
             logger.debug("%s -> %s (%s)", method, error, status)
         return web.json_response(body, status=status, headers=headers)
