@@ -11,6 +11,8 @@ payload (interactivity, slash commands) keep Bolt's path.
 
 from __future__ import annotations
 
+import asyncio
+
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app
 from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
@@ -26,6 +28,7 @@ class EarlyAckSocketModeHandler(AsyncSocketModeHandler):
             await super().handle(client, req)  # type: ignore[arg-type]
             return
         await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+        await asyncio.sleep(0)
         response = await run_async_bolt_app(self.app, req)
         if response.status != 200:
             # What Bolt would have answered instead of the ack (404: no listener for the event).

@@ -10,6 +10,7 @@ Mode is connected, moves that cost off the first answer and off the start-up pat
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import time
@@ -44,4 +45,9 @@ def warm_model_client(model: str, logger: logging.Logger) -> None:
         get_trace_provider()
     except Exception as exc:
         logger.debug("Model client warm-up incomplete: %s: %s", type(exc).__name__, exc)
+    # Everything imported so far lives as long as the process: leave it out of every later
+    # garbage collection. Otherwise a full collection walks the ~1M objects of litellm, the
+    # Agents SDK and their dependencies, stopping the event loop for a fraction of a second
+    # whenever a burst of messages allocates enough to trigger one.
+    gc.freeze()
     logger.info("Model client warmed up in %dms", round((time.monotonic() - started) * 1000))

@@ -20,7 +20,7 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -44,6 +44,8 @@ class _Connection:
     request: web.Request
     draining: bool = False  # a disconnect was sent: no new envelopes go here
     close_reason: str | None = None  # set when the simulator itself ends the connection
+    # Envelopes leave one frame at a time (see `deliver`).
+    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class SocketModeHub:
@@ -171,20 +173,25 @@ class SocketModeHub:
                 candidates = await self._state.wait_for(self._eligible, connect_timeout, "an open Socket Mode connection")
                 conn = candidates[self._round_robin % len(candidates)]
                 self._round_robin += 1
-            # Recorded before sending so that an ack can never arrive for an envelope we do not know yet.
-            with self._state.mutate():
-                self._state.envelopes[envelope_id] = EnvelopeRecord(
-                    envelope_id,
-                    envelope_type,
-                    payload,
-                    conn.connection_id,
-                    time.monotonic(),
-                    accepts_response_payload,
-                    retry_attempt,
-                    retry_reason,
-                )
             try:
-                await conn.ws.send_json(frame)
+                async with conn.send_lock:
+                    # Recorded before sending so that an ack can never arrive for an envelope we do not know yet.
+                    with self._state.mutate():
+                        self._state.envelopes[envelope_id] = EnvelopeRecord(
+                            envelope_id,
+                            envelope_type,
+                            payload,
+                            conn.connection_id,
+                            time.monotonic(),
+                            accepts_response_payload,
+                            retry_attempt,
+                            retry_reason,
+                        )
+                    await conn.ws.send_json(frame)
+                    # One frame per loop turn, so the acks of a burst are read as they come in.
+                    # Written all at once, every ack of a burst would wait until the simulator had
+                    # sent the whole burst, charging its own sending to the app's ack latency.
+                    await asyncio.sleep(0)
                 return envelope_id
             except ConnectionError:
                 # The connection died between choosing and sending: Slack would use another one.
