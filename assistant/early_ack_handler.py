@@ -1,13 +1,12 @@
 """Socket Mode handler that acknowledges Events API envelopes the moment they arrive.
 
 Bolt acknowledges an event only once its middleware chain (authorization, the assistant
-middleware's thread-context read, ours) has reached the listener. When hundreds of messages
-arrive at once, those chains interleave on one event loop and every ack waits for all of
-them (500 questions at once: ack p99 95–130 ms with Bolt's handler, 54–59 ms with this one;
-specs/003). An Events API ack
-carries nothing (Bolt auto-acknowledges events before running the listener anyway), so it is
-sent first and Bolt's own response to the envelope is dropped. Envelopes whose ack can carry a
-payload (interactivity, slash commands) keep Bolt's path.
+middleware, ours) has reached the listener. When hundreds of messages arrive at once, those
+chains interleave on one event loop and every ack waits for all of them (500 questions at
+once: ack p99 95–130 ms with Bolt's handler, 54–59 ms with this one; specs/003). An Events API
+ack carries nothing (Bolt auto-acknowledges events before running the listener anyway), so it
+is sent first and Bolt's own response to the envelope is dropped. Envelopes whose ack can
+carry a payload (interactivity, slash commands) keep Bolt's path.
 """
 
 from __future__ import annotations
